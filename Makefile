@@ -1,0 +1,40 @@
+# weir — build, run, test, bench.
+GO        ?= go
+BIN       := bin/weir
+VENV      := .venv
+PY        := $(VENV)/bin/python
+KFP_VERSION := 2.17.3
+export GOFLAGS := -buildvcs=false
+
+.PHONY: build run test unit e2e bench venv clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/weir
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check kfp==$(KFP_VERSION)
+
+venv: $(PY)
+
+# Compiles the iris example with the real kfp SDK and runs it on the embedded default.
+run: build venv
+	$(PY) examples/iris/pipeline.py examples/iris/pipeline.yaml
+	./$(BIN) run examples/iris/pipeline.yaml
+
+unit:
+	$(GO) vet ./...
+	$(GO) test ./...
+
+e2e: build venv
+	WEIR_BIN=$(CURDIR)/$(BIN) WEIR_E2E_PYTHON=$(CURDIR)/$(PY) \
+		$(GO) test -tags e2e -count=1 -timeout 20m ./test/e2e/...
+
+test: unit e2e
+
+bench: build venv
+	WEIR_BIN=$(CURDIR)/$(BIN) WEIR_E2E_PYTHON=$(CURDIR)/$(PY) \
+		$(GO) run ./test/bench
+
+clean:
+	rm -rf bin $(VENV)

@@ -1,0 +1,83 @@
+// Package run holds the runtime domain: a Run, its TaskRuns and their
+// Attempts, and the single table of legal phase transitions they share.
+package run
+
+import "fmt"
+
+// Phase is the lifecycle state of a Run, a TaskRun or an Attempt. It is
+// persisted as its string value.
+type Phase string
+
+const (
+	Pending   Phase = "pending"
+	Running   Phase = "running"
+	Succeeded Phase = "succeeded"
+	Failed    Phase = "failed"
+	Skipped   Phase = "skipped"
+	Cached    Phase = "cached"
+	Canceled  Phase = "canceled"
+)
+
+// Phases lists every phase in display order.
+var Phases = []Phase{Pending, Running, Succeeded, Failed, Skipped, Cached, Canceled}
+
+// transitions is the one table of legal phase changes. A phase absent from
+// the keys is terminal: nothing leaves it.
+var transitions = map[Phase][]Phase{
+	Pending: {Running, Skipped, Cached, Canceled, Failed},
+	Running: {Succeeded, Failed, Canceled},
+}
+
+// Terminal reports whether p can never change again.
+func (p Phase) Terminal() bool {
+	_, ok := transitions[p]
+	return !ok && p.Valid()
+}
+
+// Valid reports whether p is a known phase.
+func (p Phase) Valid() bool {
+	for _, q := range Phases {
+		if p == q {
+			return true
+		}
+	}
+	return false
+}
+
+// Done reports whether p ended well enough for downstream tasks to consume
+// its outputs.
+func (p Phase) Done() bool { return p == Succeeded || p == Cached }
+
+// ParsePhase converts a stored string back into a Phase.
+func ParsePhase(s string) (Phase, error) {
+	p := Phase(s)
+	if !p.Valid() {
+		return "", fmt.Errorf("unknown phase %q", s)
+	}
+	return p, nil
+}
+
+// TransitionError reports an illegal phase change.
+type TransitionError struct {
+	Kind     string // "run", "task run" or "attempt"
+	ID       string
+	From, To Phase
+}
+
+func (e *TransitionError) Error() string {
+	return fmt.Sprintf("illegal %s transition %s -> %s for %s", e.Kind, e.From, e.To, e.ID)
+}
+
+// CheckTransition returns a *TransitionError unless from -> to is legal.
+// Staying in the same non-terminal phase is allowed (an idempotent write).
+func CheckTransition(kind, id string, from, to Phase) error {
+	if from == to && !from.Terminal() {
+		return nil
+	}
+	for _, q := range transitions[from] {
+		if q == to {
+			return nil
+		}
+	}
+	return &TransitionError{Kind: kind, ID: id, From: from, To: to}
+}
