@@ -1,0 +1,193 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/weir-dev/weir/internal/run"
+)
+
+// Changes is a batch of writes committed in one transaction. Updates are
+// checked against the phase transition table: an illegal transition aborts
+// the whole batch.
+type Changes struct {
+	NewRuns      []*run.Run
+	Runs         []*run.Run // updates: phase, error, timestamps
+	NewTaskRuns  []*run.TaskRun
+	TaskRuns     []*run.TaskRun // updates: phase, error, inputs, outputs, cache, timestamps
+	NewAttempts  []*run.Attempt
+	Attempts     []*run.Attempt // updates: phase, handle, exit code, error, timestamps
+	NewArtifacts []*run.Artifact
+	Events       []*run.ArtifactEvent
+}
+
+// Empty reports whether the batch holds nothing.
+func (c *Changes) Empty() bool {
+	return len(c.NewRuns)+len(c.Runs)+len(c.NewTaskRuns)+len(c.TaskRuns)+
+		len(c.NewAttempts)+len(c.Attempts)+len(c.NewArtifacts)+len(c.Events) == 0
+}
+
+// Apply commits every change in c atomically.
+func (s *Store) Apply(ctx context.Context, c *Changes) (err error) {
+	if c.Empty() {
+		return nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	for _, r := range c.NewRuns {
+		if err := insertRun(ctx, tx, r); err != nil {
+			return err
+		}
+	}
+	for _, r := range c.Runs {
+		if err := checkPhase(ctx, tx, "run", "runs", r.ID, r.Phase); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE runs SET phase=?, error=?, started_at=?, finished_at=? WHERE id=?`,
+			string(r.Phase), r.Error, stamp(r.StartedAt), stamp(r.FinishedAt), r.ID); err != nil {
+			return fmt.Errorf("update run %s: %w", r.ID, err)
+		}
+	}
+	for _, t := range c.NewTaskRuns {
+		if err := insertTaskRun(ctx, tx, t); err != nil {
+			return err
+		}
+	}
+	for _, t := range c.TaskRuns {
+		if err := checkPhase(ctx, tx, "task run", "task_runs", t.ID, t.Phase); err != nil {
+			return err
+		}
+		in, out, err := encodeIO(t)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE task_runs SET phase=?, error=?, inputs=?, outputs=?, cache_key=?, cached_from=?, started_at=?, finished_at=? WHERE id=?`,
+			string(t.Phase), t.Error, in, out, t.CacheKey, t.CachedFrom, stamp(t.StartedAt), stamp(t.FinishedAt), t.ID); err != nil {
+			return fmt.Errorf("update task run %s: %w", t.Path, err)
+		}
+	}
+	for _, a := range c.NewAttempts {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO attempts (id, task_run_id, number, phase, handle, exit_code, error, log_path, created_at, started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+			a.ID, a.TaskRunID, a.Number, string(a.Phase), a.Handle, nullInt(a.ExitCode), a.Error, a.LogPath, stamp(a.CreatedAt), stamp(a.StartedAt), stamp(a.FinishedAt)); err != nil {
+			return fmt.Errorf("insert attempt %s: %w", a.ID, err)
+		}
+	}
+	for _, a := range c.Attempts {
+		if err := checkPhase(ctx, tx, "attempt", "attempts", a.ID, a.Phase); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE attempts SET phase=?, handle=?, exit_code=?, error=?, started_at=?, finished_at=? WHERE id=?`,
+			string(a.Phase), a.Handle, nullInt(a.ExitCode), a.Error, stamp(a.StartedAt), stamp(a.FinishedAt), a.ID); err != nil {
+			return fmt.Errorf("update attempt %s: %w", a.ID, err)
+		}
+	}
+	for _, a := range c.NewArtifacts {
+		md, err := json.Marshal(orEmpty(a.Metadata))
+		if err != nil {
+			return fmt.Errorf("encode artifact %s metadata: %w", a.URI, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO artifacts (id, run_id, uri, schema_title, schema_version, metadata, digest, size, created_at) VALUES (?,?,?,?,?,?,?,?,?)`,
+			a.ID, a.RunID, a.URI, a.SchemaTitle, a.SchemaVersion, string(md), a.Digest, a.Size, stamp(a.CreatedAt)); err != nil {
+			return fmt.Errorf("insert artifact %s: %w", a.URI, err)
+		}
+	}
+	for _, e := range c.Events {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO artifact_events (artifact_id, task_run_id, attempt_id, kind, name, idx, created_at) VALUES (?,?,?,?,?,?,?)`,
+			e.ArtifactID, e.TaskRunID, e.AttemptID, string(e.Kind), e.Name, e.Index, stamp(e.CreatedAt)); err != nil {
+			return fmt.Errorf("insert %s event %s/%s: %w", e.Kind, e.TaskRunID, e.Name, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func insertRun(ctx context.Context, tx *sql.Tx, r *run.Run) error {
+	params, err := json.Marshal(orEmpty(r.Parameters))
+	if err != nil {
+		return fmt.Errorf("encode run %s parameters: %w", r.ID, err)
+	}
+	opts, err := json.Marshal(r.Options)
+	if err != nil {
+		return fmt.Errorf("encode run %s options: %w", r.ID, err)
+	}
+	if !r.Phase.Valid() {
+		return fmt.Errorf("insert run %s: invalid phase %q", r.ID, r.Phase)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO runs (id, pipeline_name, display_name, spec, spec_file, parameters, pipeline_root, options, phase, error, created_at, started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		r.ID, r.PipelineName, r.DisplayName, r.Spec, r.SpecFile, string(params), r.PipelineRoot, string(opts), string(r.Phase), r.Error, stamp(r.CreatedAt), stamp(r.StartedAt), stamp(r.FinishedAt))
+	if err != nil {
+		return fmt.Errorf("insert run %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+func insertTaskRun(ctx context.Context, tx *sql.Tx, t *run.TaskRun) error {
+	in, out, err := encodeIO(t)
+	if err != nil {
+		return err
+	}
+	if !t.Phase.Valid() {
+		return fmt.Errorf("insert task run %s: invalid phase %q", t.Path, t.Phase)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO task_runs (id, run_id, path, name, parent_id, component, kind, phase, error, inputs, outputs, cache_key, cached_from, created_at, started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		t.ID, t.RunID, t.Path, t.Name, t.ParentID, t.Component, string(t.Kind), string(t.Phase), t.Error, in, out, t.CacheKey, t.CachedFrom, stamp(t.CreatedAt), stamp(t.StartedAt), stamp(t.FinishedAt))
+	if err != nil {
+		return fmt.Errorf("insert task run %s: %w", t.Path, err)
+	}
+	return nil
+}
+
+// checkPhase enforces the transition table on an update.
+func checkPhase(ctx context.Context, tx *sql.Tx, kind, table, id string, to run.Phase) error {
+	var cur string
+	err := tx.QueryRowContext(ctx, `SELECT phase FROM `+table+` WHERE id=?`, id).Scan(&cur)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("update %s %s: %w", kind, id, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("read %s %s: %w", kind, id, err)
+	}
+	from, err := run.ParsePhase(cur)
+	if err != nil {
+		return fmt.Errorf("read %s %s: %w", kind, id, err)
+	}
+	return run.CheckTransition(kind, id, from, to)
+}
+
+func encodeIO(t *run.TaskRun) (string, string, error) {
+	in, err := json.Marshal(orEmpty(t.Inputs))
+	if err != nil {
+		return "", "", fmt.Errorf("encode task run %s inputs: %w", t.Path, err)
+	}
+	out, err := json.Marshal(orEmpty(t.Outputs))
+	if err != nil {
+		return "", "", fmt.Errorf("encode task run %s outputs: %w", t.Path, err)
+	}
+	return string(in), string(out), nil
+}
+
+func orEmpty(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}
+
+func nullInt(p *int) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}

@@ -1,0 +1,182 @@
+// Package storetest is the conformance suite every store backend passes.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/weir-dev/weir/internal/run"
+	"github.com/weir-dev/weir/internal/store"
+)
+
+// Run exercises a freshly opened, empty store.
+func Run(t *testing.T, open func(t *testing.T) *store.Store) {
+	t.Run("RoundTrip", func(t *testing.T) { roundTrip(t, open(t)) })
+	t.Run("Transitions", func(t *testing.T) { transitions(t, open(t)) })
+	t.Run("AtomicBatch", func(t *testing.T) { atomicBatch(t, open(t)) })
+	t.Run("PrefixLookup", func(t *testing.T) { prefixLookup(t, open(t)) })
+	t.Run("Lineage", func(t *testing.T) { lineage(t, open(t)) })
+}
+
+var t0 = time.Date(2026, 11, 27, 8, 0, 0, 123456000, time.UTC)
+
+func newRun(id string) *run.Run {
+	return &run.Run{
+		ID: id, PipelineName: "p", DisplayName: "p run", Spec: []byte("spec"), SpecFile: "p.yaml",
+		Parameters:   map[string]any{"n": int64(3), "r": 0.5, "l": []any{int64(1), "x"}, "s": map[string]any{"a": true}},
+		PipelineRoot: "/tmp/root", Options: run.Options{Parallelism: 4, NoCache: true},
+		Phase: run.Pending, CreatedAt: t0,
+	}
+}
+
+func newTask(runID, id, path string) *run.TaskRun {
+	return &run.TaskRun{ID: id, RunID: runID, Path: path, Name: path, Component: "comp-" + path, Kind: run.KindContainer,
+		Phase: run.Pending, Inputs: map[string]any{"k": int64(7)}, CreatedAt: t0}
+}
+
+func roundTrip(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	r := newRun("run-1")
+	tr := newTask(r.ID, "tr-1", "train")
+	code := 0
+	a := &run.Attempt{ID: "at-1", TaskRunID: tr.ID, Number: 1, Phase: run.Running, Handle: "h", LogPath: "/l", CreatedAt: t0, StartedAt: t0}
+	must(t, s.Apply(ctx, &store.Changes{NewRuns: []*run.Run{r}, NewTaskRuns: []*run.TaskRun{tr}, NewAttempts: []*run.Attempt{a}}))
+
+	tr.Phase, tr.Outputs, tr.StartedAt = run.Running, map[string]any{"acc": 0.9, "n": int64(2)}, t0
+	a.Phase, a.ExitCode, a.FinishedAt = run.Succeeded, &code, t0.Add(time.Second)
+	must(t, s.Apply(ctx, &store.Changes{TaskRuns: []*run.TaskRun{tr}, Attempts: []*run.Attempt{a}}))
+
+	snap, err := s.Snapshot(ctx, r.ID)
+	must(t, err)
+	if !reflect.DeepEqual(snap.Run.Parameters, r.Parameters) {
+		t.Errorf("parameters = %#v, want %#v", snap.Run.Parameters, r.Parameters)
+	}
+	if snap.Run.Options != r.Options || !snap.Run.CreatedAt.Equal(t0.Truncate(time.Microsecond)) {
+		t.Errorf("run = %+v", snap.Run)
+	}
+	if len(snap.TaskRuns) != 1 || !reflect.DeepEqual(snap.TaskRuns[0].Outputs, tr.Outputs) || snap.TaskRuns[0].Phase != run.Running {
+		t.Fatalf("task runs = %+v", snap.TaskRuns)
+	}
+	if _, ok := snap.TaskRuns[0].Outputs["n"].(int64); !ok {
+		t.Errorf("integer output came back as %T", snap.TaskRuns[0].Outputs["n"])
+	}
+	if len(snap.Attempts) != 1 || snap.Attempts[0].ExitCode == nil || *snap.Attempts[0].ExitCode != 0 || snap.Attempts[0].Phase != run.Succeeded {
+		t.Fatalf("attempts = %+v", snap.Attempts)
+	}
+	runs, err := s.ListRuns(ctx, 10)
+	must(t, err)
+	if len(runs) != 1 || runs[0].ID != r.ID {
+		t.Errorf("ListRuns = %+v", runs)
+	}
+}
+
+func transitions(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	r := newRun("run-t")
+	must(t, s.Apply(ctx, &store.Changes{NewRuns: []*run.Run{r}}))
+	r.Phase = run.Succeeded
+	err := s.Apply(ctx, &store.Changes{Runs: []*run.Run{r}})
+	var te *run.TransitionError
+	if !errors.As(err, &te) {
+		t.Fatalf("pending -> succeeded: err = %v, want TransitionError", err)
+	}
+	r.Phase = run.Running
+	must(t, s.Apply(ctx, &store.Changes{Runs: []*run.Run{r}}))
+	r.Phase = run.Failed
+	must(t, s.Apply(ctx, &store.Changes{Runs: []*run.Run{r}}))
+	r.Phase = run.Running
+	if err := s.Apply(ctx, &store.Changes{Runs: []*run.Run{r}}); !errors.As(err, &te) {
+		t.Fatalf("failed -> running: err = %v, want TransitionError", err)
+	}
+	got, err := s.GetRun(ctx, r.ID)
+	must(t, err)
+	if got.Phase != run.Failed {
+		t.Errorf("phase = %s, want failed (terminal phases never change)", got.Phase)
+	}
+	if _, err := s.GetRun(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetRun(nope) = %v, want ErrNotFound", err)
+	}
+}
+
+func atomicBatch(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	r := newRun("run-a")
+	tr := newTask(r.ID, "tr-a", "a")
+	must(t, s.Apply(ctx, &store.Changes{NewRuns: []*run.Run{r}, NewTaskRuns: []*run.TaskRun{tr}}))
+	// A batch with one illegal update must leave nothing behind.
+	tr2 := newTask(r.ID, "tr-b", "b")
+	bad := *tr
+	bad.Phase = run.Succeeded // pending -> succeeded is illegal
+	err := s.Apply(ctx, &store.Changes{NewTaskRuns: []*run.TaskRun{tr2}, TaskRuns: []*run.TaskRun{&bad}})
+	if err == nil {
+		t.Fatal("illegal batch applied")
+	}
+	snap, err := s.Snapshot(ctx, r.ID)
+	must(t, err)
+	if len(snap.TaskRuns) != 1 {
+		t.Errorf("task runs after rolled-back batch = %d, want 1", len(snap.TaskRuns))
+	}
+}
+
+func prefixLookup(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	must(t, s.Apply(ctx, &store.Changes{NewRuns: []*run.Run{newRun("abc-1"), newRun("abd-2")}}))
+	got, err := s.GetRun(ctx, "abc")
+	must(t, err)
+	if got.ID != "abc-1" {
+		t.Errorf("GetRun(abc) = %s", got.ID)
+	}
+	if _, err := s.GetRun(ctx, "ab"); err == nil {
+		t.Error("ambiguous prefix accepted")
+	}
+	if _, err := s.GetRun(ctx, "a%"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("LIKE wildcard not escaped: %v", err)
+	}
+}
+
+func lineage(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	r := newRun("run-l")
+	p, c := newTask(r.ID, "tr-p", "p"), newTask(r.ID, "tr-c", "c")
+	art := &run.Artifact{ID: "art-1", RunID: r.ID, URI: "/x/data", SchemaTitle: "system.Dataset", Metadata: map[string]any{"rows": int64(150)}, Digest: "sha256:ab", Size: 10, CreatedAt: t0}
+	must(t, s.Apply(ctx, &store.Changes{
+		NewRuns: []*run.Run{r}, NewTaskRuns: []*run.TaskRun{p, c}, NewArtifacts: []*run.Artifact{art},
+		Events: []*run.ArtifactEvent{
+			{ArtifactID: art.ID, TaskRunID: p.ID, AttemptID: "at-p", Kind: run.EventOutput, Name: "out", CreatedAt: t0},
+			{ArtifactID: art.ID, TaskRunID: c.ID, Kind: run.EventInput, Name: "data", CreatedAt: t0.Add(time.Second)},
+		},
+	}))
+	ev, err := s.Lineage(ctx, art.ID)
+	must(t, err)
+	if len(ev) != 2 || ev[0].Kind != run.EventOutput || ev[0].TaskRunID != p.ID || ev[1].Kind != run.EventInput || ev[1].TaskRunID != c.ID {
+		t.Errorf("lineage = %+v", ev)
+	}
+	snap, err := s.Snapshot(ctx, r.ID)
+	must(t, err)
+	if len(snap.Artifacts) != 1 || snap.Artifacts[0].Metadata["rows"] != int64(150) || snap.Artifacts[0].Digest != "sha256:ab" {
+		t.Errorf("artifacts = %+v", snap.Artifacts)
+	}
+	if len(snap.Events) != 2 {
+		t.Errorf("events = %d, want 2", len(snap.Events))
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// SampleRuns returns pending runs with the given ids, for backend-specific
+// tests.
+func SampleRuns(ids ...string) []*run.Run {
+	out := make([]*run.Run, len(ids))
+	for i, id := range ids {
+		out[i] = newRun(id)
+	}
+	return out
+}
