@@ -10,28 +10,8 @@ import (
 	"github.com/weir-dev/weir/internal/run"
 )
 
-// Changes is a batch of writes committed in one transaction. Updates are
-// checked against the phase transition table: an illegal transition aborts
-// the whole batch.
-type Changes struct {
-	NewRuns      []*run.Run
-	Runs         []*run.Run // updates: phase, error, timestamps
-	NewTaskRuns  []*run.TaskRun
-	TaskRuns     []*run.TaskRun // updates: phase, error, inputs, outputs, cache, timestamps
-	NewAttempts  []*run.Attempt
-	Attempts     []*run.Attempt // updates: phase, handle, exit code, error, timestamps
-	NewArtifacts []*run.Artifact
-	Events       []*run.ArtifactEvent
-}
-
-// Empty reports whether the batch holds nothing.
-func (c *Changes) Empty() bool {
-	return len(c.NewRuns)+len(c.Runs)+len(c.NewTaskRuns)+len(c.TaskRuns)+
-		len(c.NewAttempts)+len(c.Attempts)+len(c.NewArtifacts)+len(c.Events) == 0
-}
-
 // Apply commits every change in c atomically.
-func (s *Store) Apply(ctx context.Context, c *Changes) (err error) {
+func (s *Store) Apply(ctx context.Context, c *run.Changes) (err error) {
 	if c.Empty() {
 		return nil
 	}

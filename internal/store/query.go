@@ -10,15 +10,6 @@ import (
 	"github.com/weir-dev/weir/internal/run"
 )
 
-// Snapshot is everything stored about one run.
-type Snapshot struct {
-	Run       *run.Run
-	TaskRuns  []*run.TaskRun
-	Attempts  []*run.Attempt
-	Artifacts []*run.Artifact
-	Events    []*run.ArtifactEvent
-}
-
 const runCols = `id, pipeline_name, display_name, spec, spec_file, parameters, pipeline_root, options, phase, error, created_at, started_at, finished_at`
 
 type scanner interface{ Scan(...any) error }
@@ -99,12 +90,12 @@ func (s *Store) ListRuns(ctx context.Context, limit int) ([]*run.Run, error) {
 
 // Snapshot loads a run with its task runs, attempts, artifacts and lineage
 // events.
-func (s *Store) Snapshot(ctx context.Context, runID string) (*Snapshot, error) {
+func (s *Store) Snapshot(ctx context.Context, runID string) (*run.Snapshot, error) {
 	r, err := s.GetRun(ctx, runID)
 	if err != nil {
 		return nil, err
 	}
-	snap := &Snapshot{Run: r}
+	snap := &run.Snapshot{Run: r}
 	if snap.TaskRuns, err = s.taskRuns(ctx, r.ID); err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/weir-dev/weir/internal/run"
 	"github.com/weir-dev/weir/internal/store"
 	"github.com/weir-dev/weir/internal/store/storetest"
 )
@@ -27,7 +28,7 @@ func TestSQLiteReopenKeepsData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Apply(ctx, &store.Changes{NewRuns: storetest.SampleRuns("r1")}); err != nil {
+	if err := s.Apply(ctx, &run.Changes{NewRuns: storetest.SampleRuns("r1")}); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()

@@ -43,11 +43,11 @@ func roundTrip(t *testing.T, s *store.Store) {
 	tr := newTask(r.ID, "tr-1", "train")
 	code := 0
 	a := &run.Attempt{ID: "at-1", TaskRunID: tr.ID, Number: 1, Phase: run.Running, Handle: "h", LogPath: "/l", CreatedAt: t0, StartedAt: t0}
-	must(t, s.Apply(ctx, &store.Changes{NewRuns: []*run.Run{r}, NewTaskRuns: []*run.TaskRun{tr}, NewAttempts: []*run.Attempt{a}}))
+	must(t, s.Apply(ctx, &run.Changes{NewRuns: []*run.Run{r}, NewTaskRuns: []*run.TaskRun{tr}, NewAttempts: []*run.Attempt{a}}))
 
 	tr.Phase, tr.Outputs, tr.StartedAt = run.Running, map[string]any{"acc": 0.9, "n": int64(2)}, t0
 	a.Phase, a.ExitCode, a.FinishedAt = run.Succeeded, &code, t0.Add(time.Second)
-	must(t, s.Apply(ctx, &store.Changes{TaskRuns: []*run.TaskRun{tr}, Attempts: []*run.Attempt{a}}))
+	must(t, s.Apply(ctx, &run.Changes{TaskRuns: []*run.TaskRun{tr}, Attempts: []*run.Attempt{a}}))
 
 	snap, err := s.Snapshot(ctx, r.ID)
 	must(t, err)
@@ -76,19 +76,19 @@ func roundTrip(t *testing.T, s *store.Store) {
 func transitions(t *testing.T, s *store.Store) {
 	ctx := context.Background()
 	r := newRun("run-t")
-	must(t, s.Apply(ctx, &store.Changes{NewRuns: []*run.Run{r}}))
+	must(t, s.Apply(ctx, &run.Changes{NewRuns: []*run.Run{r}}))
 	r.Phase = run.Succeeded
-	err := s.Apply(ctx, &store.Changes{Runs: []*run.Run{r}})
+	err := s.Apply(ctx, &run.Changes{Runs: []*run.Run{r}})
 	var te *run.TransitionError
 	if !errors.As(err, &te) {
 		t.Fatalf("pending -> succeeded: err = %v, want TransitionError", err)
 	}
 	r.Phase = run.Running
-	must(t, s.Apply(ctx, &store.Changes{Runs: []*run.Run{r}}))
+	must(t, s.Apply(ctx, &run.Changes{Runs: []*run.Run{r}}))
 	r.Phase = run.Failed
-	must(t, s.Apply(ctx, &store.Changes{Runs: []*run.Run{r}}))
+	must(t, s.Apply(ctx, &run.Changes{Runs: []*run.Run{r}}))
 	r.Phase = run.Running
-	if err := s.Apply(ctx, &store.Changes{Runs: []*run.Run{r}}); !errors.As(err, &te) {
+	if err := s.Apply(ctx, &run.Changes{Runs: []*run.Run{r}}); !errors.As(err, &te) {
 		t.Fatalf("failed -> running: err = %v, want TransitionError", err)
 	}
 	got, err := s.GetRun(ctx, r.ID)
@@ -105,12 +105,12 @@ func atomicBatch(t *testing.T, s *store.Store) {
 	ctx := context.Background()
 	r := newRun("run-a")
 	tr := newTask(r.ID, "tr-a", "a")
-	must(t, s.Apply(ctx, &store.Changes{NewRuns: []*run.Run{r}, NewTaskRuns: []*run.TaskRun{tr}}))
+	must(t, s.Apply(ctx, &run.Changes{NewRuns: []*run.Run{r}, NewTaskRuns: []*run.TaskRun{tr}}))
 	// A batch with one illegal update must leave nothing behind.
 	tr2 := newTask(r.ID, "tr-b", "b")
 	bad := *tr
 	bad.Phase = run.Succeeded // pending -> succeeded is illegal
-	err := s.Apply(ctx, &store.Changes{NewTaskRuns: []*run.TaskRun{tr2}, TaskRuns: []*run.TaskRun{&bad}})
+	err := s.Apply(ctx, &run.Changes{NewTaskRuns: []*run.TaskRun{tr2}, TaskRuns: []*run.TaskRun{&bad}})
 	if err == nil {
 		t.Fatal("illegal batch applied")
 	}
@@ -123,7 +123,7 @@ func atomicBatch(t *testing.T, s *store.Store) {
 
 func prefixLookup(t *testing.T, s *store.Store) {
 	ctx := context.Background()
-	must(t, s.Apply(ctx, &store.Changes{NewRuns: []*run.Run{newRun("abc-1"), newRun("abd-2")}}))
+	must(t, s.Apply(ctx, &run.Changes{NewRuns: []*run.Run{newRun("abc-1"), newRun("abd-2")}}))
 	got, err := s.GetRun(ctx, "abc")
 	must(t, err)
 	if got.ID != "abc-1" {
@@ -142,7 +142,7 @@ func lineage(t *testing.T, s *store.Store) {
 	r := newRun("run-l")
 	p, c := newTask(r.ID, "tr-p", "p"), newTask(r.ID, "tr-c", "c")
 	art := &run.Artifact{ID: "art-1", RunID: r.ID, URI: "/x/data", SchemaTitle: "system.Dataset", Metadata: map[string]any{"rows": int64(150)}, Digest: "sha256:ab", Size: 10, CreatedAt: t0}
-	must(t, s.Apply(ctx, &store.Changes{
+	must(t, s.Apply(ctx, &run.Changes{
 		NewRuns: []*run.Run{r}, NewTaskRuns: []*run.TaskRun{p, c}, NewArtifacts: []*run.Artifact{art},
 		Events: []*run.ArtifactEvent{
 			{ArtifactID: art.ID, TaskRunID: p.ID, AttemptID: "at-p", Kind: run.EventOutput, Name: "out", CreatedAt: t0},

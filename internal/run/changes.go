@@ -1,0 +1,30 @@
+package run
+
+// Changes is a batch of writes committed in one transaction. Updates are
+// checked against the phase transition table: an illegal transition aborts
+// the whole batch.
+type Changes struct {
+	NewRuns      []*Run
+	Runs         []*Run // updates: phase, error, timestamps
+	NewTaskRuns  []*TaskRun
+	TaskRuns     []*TaskRun // updates: phase, error, inputs, outputs, cache, timestamps
+	NewAttempts  []*Attempt
+	Attempts     []*Attempt // updates: phase, handle, exit code, error, timestamps
+	NewArtifacts []*Artifact
+	Events       []*ArtifactEvent
+}
+
+// Empty reports whether the batch holds nothing.
+func (c *Changes) Empty() bool {
+	return len(c.NewRuns)+len(c.Runs)+len(c.NewTaskRuns)+len(c.TaskRuns)+
+		len(c.NewAttempts)+len(c.Attempts)+len(c.NewArtifacts)+len(c.Events) == 0
+}
+
+// Snapshot is everything stored about one run.
+type Snapshot struct {
+	Run       *Run
+	TaskRuns  []*TaskRun
+	Attempts  []*Attempt
+	Artifacts []*Artifact
+	Events    []*ArtifactEvent
+}
