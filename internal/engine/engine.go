@@ -1,0 +1,300 @@
+// Package engine runs pipelines. A pure planner (decide) looks at a run's
+// state and says what should happen next; a thin applier persists each
+// decision through the store and only then acts on it through an executor.
+// Because every state change is committed before it is acted on, a run can
+// always be resumed from the store.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/weir-dev/weir/internal/executor"
+	"github.com/weir-dev/weir/internal/run"
+	"github.com/weir-dev/weir/internal/spec"
+)
+
+// Store is the persistence the engine needs.
+type Store interface {
+	Apply(ctx context.Context, c *run.Changes) error
+	Snapshot(ctx context.Context, runID string) (*run.Snapshot, error)
+}
+
+// Environments prepares the interpreter environment a step asks for (for
+// lightweight Python components: a cached virtualenv instead of a pip
+// install on every step).
+type Environments interface {
+	// Wrap returns the command line to run instead of argv and extra
+	// environment variables. It returns argv unchanged when the step needs
+	// no environment.
+	Wrap(ctx context.Context, argv []string) ([]string, []string, error)
+}
+
+// Event tells an observer that something changed. Task and Attempt are nil
+// for run-level events. The values are copies; observers may keep them.
+type Event struct {
+	Run     run.Run
+	Task    *run.TaskRun
+	Attempt *run.Attempt
+}
+
+// Config tunes an Engine.
+type Config struct {
+	// Home is the directory for per-attempt logs and work directories.
+	Home string
+	// Parallelism caps concurrently running container tasks per run; 0
+	// means the number of CPUs.
+	Parallelism int
+	Logger      *slog.Logger
+	// Observe, if set, is called after every persisted change. It runs on
+	// the engine's goroutine and must return quickly.
+	Observe func(Event)
+}
+
+// Engine executes runs.
+type Engine struct {
+	store Store
+	exec  executor.Executor
+	envs  Environments
+	cfg   Config
+	log   *slog.Logger
+
+	mu     sync.Mutex
+	routes map[string]chan string // attempt id -> the channel of the run that owns it
+}
+
+// New returns an engine. envs may be nil, in which case every command runs
+// as it is.
+func New(store Store, exec executor.Executor, envs Environments, cfg Config) *Engine {
+	if cfg.Parallelism <= 0 {
+		cfg.Parallelism = runtime.NumCPU()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	e := &Engine{store: store, exec: exec, envs: envs, cfg: cfg, log: cfg.Logger, routes: map[string]chan string{}}
+	go e.dispatch()
+	return e
+}
+
+// dispatch routes executor notifications to the run that owns the attempt.
+func (e *Engine) dispatch() {
+	for id := range e.exec.Changed() {
+		e.mu.Lock()
+		ch := e.routes[id]
+		e.mu.Unlock()
+		if ch != nil {
+			ch <- id
+		}
+	}
+}
+
+func (e *Engine) route(id string, ch chan string) {
+	e.mu.Lock()
+	e.routes[id] = ch
+	e.mu.Unlock()
+}
+
+func (e *Engine) unroute(id string) {
+	e.mu.Lock()
+	delete(e.routes, id)
+	e.mu.Unlock()
+}
+
+// Execute drives a stored run until it ends and returns its final record.
+// A run that was interrupted (its process died) resumes where it stopped.
+// Canceling ctx cancels the run: running attempts are stopped and the run
+// is recorded as canceled.
+func (e *Engine) Execute(ctx context.Context, runID string) (*run.Run, error) {
+	snap, err := e.store.Snapshot(ctx, runID)
+	if err != nil {
+		return nil, fmt.Errorf("load run %s: %w", runID, err)
+	}
+	pipe, _, err := spec.Decode(snap.Run.SpecFile, snap.Run.Spec)
+	if err != nil {
+		return nil, fmt.Errorf("run %s: stored spec no longer decodes: %w", runID, err)
+	}
+	x := &execution{
+		e: e, st: newState(pipe, snap),
+		wake:        make(chan string, 1024),
+		parallelism: e.cfg.Parallelism,
+		log:         e.log.With(slog.String("run_id", snap.Run.ID)),
+	}
+	if p := snap.Run.Options.Parallelism; p > 0 {
+		x.parallelism = p
+	}
+	defer x.unrouteAll()
+	if err := x.recover(ctx); err != nil {
+		return nil, err
+	}
+	return x.loop(ctx)
+}
+
+// execution is one run being driven.
+type execution struct {
+	e           *Engine
+	st          *state
+	wake        chan string
+	parallelism int
+	log         *slog.Logger
+}
+
+func (x *execution) unrouteAll() {
+	for id := range x.st.attempts {
+		x.e.unroute(id)
+	}
+}
+
+func (x *execution) loop(ctx context.Context) (*run.Run, error) {
+	for {
+		if ctx.Err() != nil && !x.st.run.Phase.Terminal() {
+			if err := x.cancel(); err != nil {
+				return nil, err
+			}
+		}
+		acts := decide(x.st, x.parallelism-x.st.running())
+		if len(acts) > 0 {
+			if err := x.apply(ctx, acts); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if x.st.run.Phase.Terminal() {
+			r := *x.st.run
+			return &r, nil
+		}
+		if x.st.running() == 0 {
+			return nil, fmt.Errorf("run %s stalled: no task can start and none is running", x.st.run.ID)
+		}
+		select {
+		case id := <-x.wake:
+			if err := x.completions(ctx, id); err != nil {
+				return nil, err
+			}
+		case <-ctx.Done():
+		}
+	}
+}
+
+// completions handles a finished attempt and any others already signalled,
+// committing their results in one batch.
+func (x *execution) completions(ctx context.Context, first string) error {
+	ids := []string{first}
+	for more := true; more; {
+		select {
+		case id := <-x.wake:
+			ids = append(ids, id)
+		default:
+			more = false
+		}
+	}
+	ch := &run.Changes{}
+	var events []Event
+	for _, id := range ids {
+		as := x.st.attempts[id]
+		if as == nil || as.a.Phase.Terminal() {
+			continue
+		}
+		status, err := x.e.exec.Poll(ctx, executor.Handle(as.a.Handle))
+		if err != nil {
+			return fmt.Errorf("poll attempt %s: %w", id, err)
+		}
+		if status.State == executor.StateRunning {
+			continue
+		}
+		events = append(events, x.finishAttempt(as, status, ch)...)
+	}
+	return x.commit(ctx, ch, events)
+}
+
+func (x *execution) commit(ctx context.Context, ch *run.Changes, events []Event) error {
+	if err := x.e.store.Apply(context.WithoutCancel(ctx), ch); err != nil {
+		return fmt.Errorf("run %s: persist: %w", x.st.run.ID, err)
+	}
+	if x.e.cfg.Observe != nil {
+		for _, ev := range events {
+			x.e.cfg.Observe(ev)
+		}
+	}
+	return nil
+}
+
+func (x *execution) event(tr *run.TaskRun, a *run.Attempt) Event {
+	ev := Event{Run: *x.st.run}
+	if tr != nil {
+		c := *tr
+		ev.Task = &c
+	}
+	if a != nil {
+		c := *a
+		ev.Attempt = &c
+	}
+	return ev
+}
+
+// cancel stops every running attempt and records the run as canceled.
+func (x *execution) cancel() error {
+	ctx := context.Background()
+	var waiting []*attemptState
+	for _, as := range x.st.attempts {
+		if as.a.Phase == run.Running && as.a.Handle != "" {
+			if err := x.e.exec.Cancel(ctx, executor.Handle(as.a.Handle)); err != nil {
+				x.log.Warn("cancel attempt", slog.String("attempt", as.a.ID), slog.Any("err", err))
+			}
+			waiting = append(waiting, as)
+		}
+	}
+	// Give the processes time to go: their exit is delivered on wake.
+	deadline := time.After(10 * time.Second)
+	for pending := len(waiting); pending > 0; {
+		select {
+		case <-x.wake:
+			pending = 0
+			for _, as := range waiting {
+				st, err := x.e.exec.Poll(ctx, executor.Handle(as.a.Handle))
+				if err == nil && st.State == executor.StateRunning {
+					pending++
+				}
+			}
+		case <-deadline:
+			pending = 0
+		}
+	}
+	now := time.Now().UTC()
+	ch := &run.Changes{}
+	var events []Event
+	for _, path := range sortedTaskPaths(x.st) {
+		ts := x.st.tasks[path]
+		if ts.tr.Phase.Terminal() {
+			continue
+		}
+		if a := ts.lastAttempt(); a != nil && !a.Phase.Terminal() {
+			a.Phase, a.FinishedAt, a.Error = run.Canceled, now, "canceled"
+			ch.Attempts = append(ch.Attempts, a)
+		}
+		ts.tr.Phase, ts.tr.FinishedAt, ts.tr.Error = run.Canceled, now, "run canceled"
+		ch.TaskRuns = append(ch.TaskRuns, ts.tr)
+		events = append(events, x.event(ts.tr, ts.lastAttempt()))
+	}
+	x.st.run.Phase, x.st.run.FinishedAt, x.st.run.Error = run.Canceled, now, "canceled"
+	ch.Runs = append(ch.Runs, x.st.run)
+	events = append(events, x.event(nil, nil))
+	return x.commit(ctx, ch, events)
+}
+
+func newID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.NewString()
+	}
+	return id.String()
+}
+
+var errNoHandle = errors.New("attempt was never started")

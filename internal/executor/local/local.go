@@ -1,0 +1,492 @@
+// Package local is the executor that runs each attempt as a child process of
+// the weir process, on the same host.
+//
+// # Processes
+//
+// Every attempt runs its Spec.Command directly (no shell wrapper) in a
+// process group of its own, with stdin from /dev/null and stdout and stderr
+// both appended to Spec.LogPath. Signals for cancellation and timeouts go to
+// the whole group, so helpers and grandchildren die with the attempt; only
+// processes that leave the group themselves (setsid, setpgid) escape. When the
+// attempt's main process exits, whatever it left running in its group is
+// killed with SIGKILL, as a container runtime does when a container's main
+// process exits.
+//
+// # Handles
+//
+// A handle is compact JSON, for example
+//
+//	{"v":1,"attempt":"a1","pid":4242,"pgid":4242,"start":8812345,"boot":"6f1d0c52-8b1e-4b8e-9a57-2f0f4b7c1e11","log":"/runs/a1.log"}
+//
+// holding the attempt id, the leader's pid and process group id, the leader's
+// start time in clock ticks after boot (field 22 of /proc/<pid>/stat; it
+// tells the original process from a later one that reuses the pid), the
+// kernel boot id and the log path. A new Executor, for instance in a
+// restarted weir process, can Poll, Cancel and read the Logs of a handle it
+// did not start: the attempt is running while a live process with that pid
+// and start time exists, and StateLost (or StateCanceled, after Cancel) once
+// it is gone, because the exit status of a process that is not our child
+// cannot be learned.
+//
+// # Completion
+//
+// Each started attempt has one goroutine that waits for the process to exit,
+// parked in the runtime's poller on a pidfd rather than in a blocking system
+// call, where the kernel supports pidfds. It records the final Status in
+// memory and then delivers the attempt id on Changed. Poll only reads that
+// memory (or /proc, for a recovered handle) and never blocks.
+//
+// The package is Linux-only: it relies on /proc and pidfds.
+package local
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/weir-dev/weir/internal/executor"
+)
+
+// DefaultKillGrace is the time between SIGTERM and SIGKILL when
+// Options.KillGrace is not set.
+const DefaultKillGrace = 2 * time.Second
+
+// Options configures an Executor.
+type Options struct {
+	// WorkRoot is where fresh working directories are created for specs
+	// with an empty Dir, one per attempt. Empty means
+	// $TMPDIR/weir-work. The executor never deletes these directories.
+	WorkRoot string
+	// KillGrace is how long Cancel and timeouts wait after SIGTERM before
+	// they SIGKILL the attempt's process group. Zero or negative means
+	// DefaultKillGrace.
+	KillGrace time.Duration
+}
+
+// Executor runs attempts as local child processes. It implements
+// executor.Executor; create it with New. All methods are safe for concurrent
+// use.
+//
+// Start is idempotent per attempt id for the lifetime of the Executor value:
+// the attempt table is kept in memory and not persisted, so a new Executor
+// starts a new process for an id it has not seen. Callers recover earlier
+// attempts through their persisted handles instead.
+type Executor struct {
+	workRoot string
+	grace    time.Duration
+	changes  *notifier
+
+	mu        sync.Mutex
+	attempts  map[string]*attempt   // started by this Executor, by attempt id
+	recovered map[string]*recovered // handles from elsewhere, by handleRef.key
+}
+
+var _ executor.Executor = (*Executor)(nil)
+
+// New returns an Executor configured by opts.
+func New(opts Options) *Executor {
+	e := &Executor{
+		workRoot:  opts.WorkRoot,
+		grace:     opts.KillGrace,
+		changes:   newNotifier(),
+		attempts:  make(map[string]*attempt),
+		recovered: make(map[string]*recovered),
+	}
+	if e.workRoot == "" {
+		e.workRoot = filepath.Join(os.TempDir(), "weir-work")
+	}
+	if e.grace <= 0 {
+		e.grace = DefaultKillGrace
+	}
+	return e
+}
+
+// attempt is one attempt started by this Executor.
+type attempt struct {
+	id    string
+	ready chan struct{} // closed when Start has finished, successfully or not
+
+	// Written before ready is closed and read-only afterwards.
+	startErr error
+	ref      handleRef
+	handle   executor.Handle
+	timeout  time.Duration
+
+	mu     sync.Mutex
+	status executor.Status
+	// exited is set once the leader has terminated. From then on the
+	// group must not be signalled: after the leader is reaped its pid, and
+	// so the group id, may be reused.
+	exited bool
+	// reason is StateCanceled or StateTimedOut once a stop was requested.
+	reason   executor.State
+	timer    *time.Timer // Spec.Timeout
+	escalate *time.Timer // SIGKILL after the grace period
+}
+
+// Start launches spec.Command and returns the attempt's handle; see the
+// package documentation for the handle format. If the attempt id is already
+// known to this Executor, Start waits for that attempt's start to finish and
+// returns its handle (or error) without starting another process; the rest
+// of spec is then ignored.
+//
+// Start creates Spec.Dir and the parent directories of Spec.LogPath as
+// needed. An empty Spec.Dir gets a fresh directory under Options.WorkRoot.
+// A PATH in Spec.Env is used to resolve a Command[0] without a slash;
+// otherwise the weir process's own PATH is.
+//
+// Start returns an error, and no handle, when the process cannot be started
+// at all, for example when the executable does not exist
+// (`start attempt "a1": exec: "nosuch": executable file not found in $PATH`,
+// which matches exec.ErrNotFound with errors.Is). A failed attempt id is
+// forgotten, so a later Start with the same id tries again. ctx bounds only
+// the start itself, not the life of the process.
+//
+// The completion of a very short attempt may be delivered on Changed before
+// the caller has stored the returned handle; callers should Poll once after
+// storing it.
+func (e *Executor) Start(ctx context.Context, spec executor.Spec) (executor.Handle, error) {
+	if err := validate(spec); err != nil {
+		return "", err
+	}
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("start attempt %q: %w", spec.AttemptID, err)
+	}
+	e.mu.Lock()
+	if a, ok := e.attempts[spec.AttemptID]; ok {
+		e.mu.Unlock()
+		select {
+		case <-a.ready:
+		case <-ctx.Done():
+			return "", fmt.Errorf("start attempt %q: %w", spec.AttemptID, ctx.Err())
+		}
+		if a.startErr != nil {
+			return "", a.startErr
+		}
+		return a.handle, nil
+	}
+	a := &attempt{
+		id:     spec.AttemptID,
+		ready:  make(chan struct{}),
+		status: executor.Status{State: executor.StateRunning},
+	}
+	e.attempts[a.id] = a
+	e.mu.Unlock()
+
+	if err := e.spawn(a, spec); err != nil {
+		a.startErr = err
+		e.mu.Lock()
+		delete(e.attempts, a.id)
+		e.mu.Unlock()
+		close(a.ready)
+		return "", err
+	}
+	close(a.ready)
+	return a.handle, nil
+}
+
+// validate rejects specs that cannot be started.
+func validate(spec executor.Spec) error {
+	switch {
+	case spec.AttemptID == "":
+		return fmt.Errorf("start attempt: empty attempt id")
+	case len(spec.Command) == 0 || spec.Command[0] == "":
+		return fmt.Errorf("start attempt %q: empty command", spec.AttemptID)
+	case spec.LogPath == "":
+		return fmt.Errorf("start attempt %q: empty log path", spec.AttemptID)
+	}
+	return nil
+}
+
+// spawn starts the process for a and its waiter, filling in a.ref,
+// a.handle and the timeout timer.
+func (e *Executor) spawn(a *attempt, spec executor.Spec) error {
+	wrap := func(err error) error { return fmt.Errorf("start attempt %q: %w", a.id, err) }
+
+	logPath, err := filepath.Abs(spec.LogPath)
+	if err != nil {
+		return wrap(fmt.Errorf("log path: %w", err))
+	}
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+		return wrap(fmt.Errorf("create log directory: %w", err))
+	}
+	dir, fresh := spec.Dir, false
+	if dir == "" {
+		if err := os.MkdirAll(e.workRoot, 0o755); err != nil {
+			return wrap(fmt.Errorf("create work root: %w", err))
+		}
+		if dir, err = os.MkdirTemp(e.workRoot, dirPrefix(a.id)); err != nil {
+			return wrap(fmt.Errorf("create working directory: %w", err))
+		}
+		fresh = true
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return wrap(fmt.Errorf("create working directory: %w", err))
+	}
+	fail := func(err error) error {
+		if fresh {
+			_ = os.Remove(dir)
+		}
+		return wrap(err)
+	}
+
+	path, err := resolve(spec.Command[0], spec.Env)
+	if err != nil {
+		return fail(err)
+	}
+	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return fail(fmt.Errorf("open log: %w", err))
+	}
+	// The child holds its own descriptors; the parent's copy is not needed
+	// once Start has returned.
+	defer logf.Close()
+
+	cmd := exec.Command(path, spec.Command[1:]...)
+	cmd.Args[0] = spec.Command[0]
+	cmd.Env = append(os.Environ(), spec.Env...)
+	cmd.Dir = dir
+	cmd.Stdout = logf
+	cmd.Stderr = logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return fail(err)
+	}
+
+	// The child cannot be reaped before our own Wait, so its /proc entry
+	// is still there even if it has already exited.
+	pid := cmd.Process.Pid
+	st, err := readProcStat(pid)
+	if err == nil {
+		a.ref = handleRef{V: handleVersion, Attempt: a.id, PID: pid, PGID: pid, Start: st.Start, Boot: bootID(), Log: logPath}
+		a.handle, err = a.ref.encode()
+	}
+	if err != nil {
+		// Without a durable identity the attempt could not be recovered;
+		// do not leave it running.
+		_ = signalGroup(pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+		return fail(err)
+	}
+	a.timeout = spec.Timeout
+	if spec.Timeout > 0 {
+		a.timer = time.AfterFunc(spec.Timeout, func() { _ = e.stop(a, executor.StateTimedOut) })
+	}
+	go e.wait(a, cmd)
+	return nil
+}
+
+// dirPrefix turns an attempt id into a safe prefix for os.MkdirTemp.
+func dirPrefix(id string) string {
+	clean := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			return r
+		}
+		return '_'
+	}, id)
+	if len(clean) > 64 {
+		clean = clean[:64]
+	}
+	return "attempt-" + clean + "-"
+}
+
+// resolve finds the executable for name. A name with a slash is used as is
+// (relative to the working directory). Otherwise, when env sets PATH, name
+// is looked up in that PATH's absolute entries; without PATH in env the
+// lookup is left to os/exec, which uses the weir process's PATH.
+func resolve(name string, env []string) (string, error) {
+	if strings.ContainsRune(name, '/') {
+		return name, nil
+	}
+	path, ok := "", false
+	for _, kv := range env {
+		if v, found := strings.CutPrefix(kv, "PATH="); found {
+			path, ok = v, true
+		}
+	}
+	if !ok {
+		return name, nil
+	}
+	for _, dir := range filepath.SplitList(path) {
+		if !filepath.IsAbs(dir) {
+			continue
+		}
+		p := filepath.Join(dir, name)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", &exec.Error{Name: name, Err: exec.ErrNotFound}
+}
+
+// wait waits for a's process, sweeps its group, reaps it, records the final
+// status and announces it on Changed.
+func (e *Executor) wait(a *attempt, cmd *exec.Cmd) {
+	leaderGone := waitChildExit(a.ref.PID) == nil
+	if leaderGone {
+		a.mu.Lock()
+		a.exited = true
+		// The leader is an unreaped zombie, so the group id cannot have
+		// been reused: kill what it left behind.
+		_ = signalGroup(a.ref.PGID, syscall.SIGKILL)
+		a.mu.Unlock()
+	}
+	err := cmd.Wait()
+	st := exitStatus(cmd.ProcessState, err)
+
+	a.mu.Lock()
+	a.exited = true
+	if a.timer != nil {
+		a.timer.Stop()
+	}
+	if a.escalate != nil {
+		a.escalate.Stop()
+	}
+	switch a.reason {
+	case executor.StateTimedOut:
+		st.State = executor.StateTimedOut
+		st.Message = "timed out after " + a.timeout.String()
+	case executor.StateCanceled:
+		st.State = executor.StateCanceled
+		if st.Message != "" {
+			st.Message = "canceled (" + st.Message + ")"
+		} else {
+			st.Message = "canceled"
+		}
+	}
+	a.status = st
+	a.mu.Unlock()
+	e.changes.notify(a.id)
+}
+
+// exitStatus converts the result of Wait into a Status. A process killed by
+// a signal reports 128+signal, as shells do.
+func exitStatus(ps *os.ProcessState, err error) executor.Status {
+	if ps == nil {
+		return executor.Status{State: executor.StateLost, Message: fmt.Sprintf("wait for process: %v", err)}
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		sig := ws.Signal()
+		return executor.Status{
+			State:    executor.StateExited,
+			ExitCode: 128 + int(sig),
+			Message:  "killed by signal " + unix.SignalName(sig),
+		}
+	}
+	st := executor.Status{State: executor.StateExited, ExitCode: ps.ExitCode()}
+	if st.ExitCode != 0 {
+		st.Message = fmt.Sprintf("exit status %d", st.ExitCode)
+	}
+	return st
+}
+
+// stop sends SIGTERM (and SIGCONT, so that stopped processes see it) to a's
+// process group and schedules SIGKILL after the grace period. The first
+// stop wins: a timeout after Cancel, or a Cancel after a timeout, changes
+// nothing. Stopping an attempt whose process has exited is a no-op.
+func (e *Executor) stop(a *attempt, reason executor.State) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.exited || a.reason != "" {
+		return nil
+	}
+	a.reason = reason
+	if err := signalGroup(a.ref.PGID, syscall.SIGTERM); err != nil {
+		return fmt.Errorf("stop attempt %q: %w", a.id, err)
+	}
+	_ = signalGroup(a.ref.PGID, syscall.SIGCONT)
+	a.escalate = time.AfterFunc(e.grace, func() {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if !a.exited {
+			_ = signalGroup(a.ref.PGID, syscall.SIGKILL)
+		}
+	})
+	return nil
+}
+
+// lookup returns the attempt started by this Executor that ref refers to, or
+// nil.
+func (e *Executor) lookup(ref handleRef) *attempt {
+	e.mu.Lock()
+	a := e.attempts[ref.Attempt]
+	e.mu.Unlock()
+	if a == nil {
+		return nil
+	}
+	select {
+	case <-a.ready:
+	default:
+		return nil
+	}
+	if a.startErr != nil || a.ref.PID != ref.PID || a.ref.Start != ref.Start {
+		return nil
+	}
+	return a
+}
+
+// Poll reports the attempt's status without blocking. For an attempt started
+// by this Executor it returns the recorded status. For any other well-formed
+// handle it inspects /proc: StateRunning while the process is alive,
+// otherwise StateLost (StateCanceled if this Executor canceled it), since
+// the exit status of a process that is not our child is unknown. A handle
+// that does not decode is an error.
+func (e *Executor) Poll(ctx context.Context, h executor.Handle) (executor.Status, error) {
+	ref, err := parseHandle(h)
+	if err != nil {
+		return executor.Status{}, fmt.Errorf("poll: %w", err)
+	}
+	if a := e.lookup(ref); a != nil {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return a.status, nil
+	}
+	return e.pollRecovered(ref), nil
+}
+
+// Cancel stops the attempt: SIGTERM to its process group, then SIGKILL after
+// the grace period if the group is still there. It returns once the signal
+// is sent; the final StateCanceled status follows through Changed and Poll.
+// Canceling an attempt that has ended, or whose process is gone, is not an
+// error. Cancel works on recovered handles too, as long as the process with
+// the handle's pid and start time is still alive.
+func (e *Executor) Cancel(ctx context.Context, h executor.Handle) error {
+	ref, err := parseHandle(h)
+	if err != nil {
+		return fmt.Errorf("cancel: %w", err)
+	}
+	if a := e.lookup(ref); a != nil {
+		return e.stop(a, executor.StateCanceled)
+	}
+	return e.cancelRecovered(ref)
+}
+
+// Logs opens the attempt's log file, which holds stdout and stderr
+// interleaved in the order they were written. The file may still be growing.
+func (e *Executor) Logs(ctx context.Context, h executor.Handle) (io.ReadCloser, error) {
+	ref, err := parseHandle(h)
+	if err != nil {
+		return nil, fmt.Errorf("logs: %w", err)
+	}
+	f, err := os.Open(ref.Log)
+	if err != nil {
+		return nil, fmt.Errorf("logs of attempt %q: %w", ref.Attempt, err)
+	}
+	return f, nil
+}
+
+// Changed delivers the id of every attempt started by this Executor when it
+// ends, and of recovered attempts when their process is seen to end (where
+// pidfds are available). Ids that are delivered while a previous delivery of
+// the same id is still queued coalesce. Senders never block: when the
+// receiver falls behind, ids queue in memory.
+func (e *Executor) Changed() <-chan string { return e.changes.ch }
