@@ -1,0 +1,12 @@
+// Command weir runs Kubeflow Pipelines compiled pipelines.
+package main
+
+import (
+	"os"
+
+	"github.com/weir-dev/weir/internal/cli"
+)
+
+func main() {
+	os.Exit(cli.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}

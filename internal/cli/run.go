@@ -1,0 +1,194 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/weir-dev/weir/internal/engine"
+	"github.com/weir-dev/weir/internal/executor/local"
+	"github.com/weir-dev/weir/internal/pyenv"
+	"github.com/weir-dev/weir/internal/run"
+	"github.com/weir-dev/weir/internal/spec"
+)
+
+type runFlags struct {
+	params       []string
+	pipelineRoot string
+	parallelism  int
+	noCache      bool
+	output       string
+	verbose      bool
+}
+
+func newRunCmd(e *env) *cobra.Command {
+	f := &runFlags{}
+	c := &cobra.Command{
+		Use:   "run FILE",
+		Short: "Validate and run a compiled pipeline on this machine",
+		Long: `Run a pipeline compiled by the KFP SDK (the IR YAML) on this machine.
+
+Parameters are parsed by their declared type: integers, floats, booleans
+(true/false), JSON for lists and structs, strings verbatim. Container
+components run their command on this machine (the image is not used);
+lightweight Python components run in a cached virtualenv.
+
+Exit status: 0 the run succeeded, 1 it failed or was canceled, 2 invalid input.`,
+		Args: exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error { return e.run(c.Context(), args[0], f) },
+	}
+	fl := c.Flags()
+	fl.StringArrayVarP(&f.params, "param", "p", nil, "pipeline parameter NAME=VALUE (repeatable)")
+	fl.StringVar(&f.pipelineRoot, "pipeline-root", "", "where artifacts are written (default $WEIR_HOME/artifacts)")
+	fl.IntVar(&f.parallelism, "parallelism", 0, "maximum number of tasks running at once (default: number of CPUs)")
+	fl.BoolVar(&f.noCache, "no-cache", false, "never reuse cached task results")
+	fl.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "stream every task's output, prefixed with the task name")
+	return c
+}
+
+func (e *env) run(ctx context.Context, file string, f *runFlags) error {
+	if f.output != "text" && f.output != "json" {
+		return invalid(fmt.Errorf("--output %q: want text or json", f.output))
+	}
+	if f.parallelism < 0 {
+		return invalid(fmt.Errorf("--parallelism %d: must be positive", f.parallelism))
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return invalid(fmt.Errorf("%s: no such file", file))
+		}
+		return invalid(fmt.Errorf("%s: %w", file, err))
+	}
+	params := map[string]any{}
+	for _, kv := range f.params {
+		name, value, ok := strings.Cut(kv, "=")
+		if !ok || name == "" {
+			return invalid(fmt.Errorf("-p %q: want NAME=VALUE", kv))
+		}
+		params[name] = value
+	}
+	st, home, err := e.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	root, err := e.pipelineRoot(home, f.pipelineRoot)
+	if err != nil {
+		return invalid(err)
+	}
+	sub := engine.Submission{
+		Spec: data, SpecFile: filepath.Base(file), Params: params, PipelineRoot: root,
+		Options: run.Options{Parallelism: f.parallelism, NoCache: f.noCache},
+	}
+	r, p, warns, err := engine.Prepare(sub)
+	for _, w := range warns {
+		fmt.Fprintln(e.stderr, "warning:", w)
+	}
+	if err != nil {
+		return invalid(err)
+	}
+	if r.PipelineRoot == "" {
+		r.PipelineRoot = root
+	}
+	if f.output == "text" {
+		e.noteImages(p)
+	}
+	if err := st.Apply(ctx, &run.Changes{NewRuns: []*run.Run{r}}); err != nil {
+		return fmt.Errorf("store run: %w", err)
+	}
+
+	view := newView(e, f.output == "text", f.verbose)
+	log := e.logger(f.verbose)
+	pythonBin := e.getenv("WEIR_PYTHON")
+	if pythonBin == "" {
+		pythonBin = "python3"
+	}
+	pyRoot := e.getenv("WEIR_PYENV_ROOT")
+	if pyRoot == "" {
+		pyRoot = filepath.Join(home, "pyenv")
+	}
+	ex := local.New(local.Options{WorkRoot: filepath.Join(home, "work")})
+	eng := engine.New(st, ex, pyenv.New(pyRoot, pythonBin, log), engine.Config{
+		Home: home, Parallelism: f.parallelism, Logger: log, Observe: view.observe,
+	})
+
+	sigCtx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	view.start(r)
+	final, err := eng.Execute(sigCtx, r.ID)
+	view.stop()
+	if err != nil {
+		return err
+	}
+	snap, err := st.Snapshot(context.WithoutCancel(ctx), final.ID)
+	if err != nil {
+		return err
+	}
+	sum := summarize(snap)
+	if f.output == "json" {
+		if err := writeJSON(e.stdout, sum); err != nil {
+			return err
+		}
+	} else {
+		writeSummary(e.stdout, sum, true)
+	}
+	if final.Phase != run.Succeeded {
+		return &ExitError{Code: ExitFailed}
+	}
+	return nil
+}
+
+// pipelineRoot resolves --pipeline-root: a local directory (a path or a
+// file:// URI), default $WEIR_HOME/artifacts.
+func (e *env) pipelineRoot(home, flag string) (string, error) {
+	if flag == "" {
+		return filepath.Join(home, "artifacts"), nil
+	}
+	p := strings.TrimPrefix(flag, "file://")
+	if strings.Contains(p, "://") {
+		return "", fmt.Errorf("--pipeline-root %s: weir run writes artifacts to a local directory; remote stores are not supported here", flag)
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", fmt.Errorf("--pipeline-root %s: %w", flag, err)
+	}
+	return abs, nil
+}
+
+// noteImages says once, plainly, that container images are not used.
+func (e *env) noteImages(p *spec.Pipeline) {
+	images := map[string]bool{}
+	for _, ex := range p.DeploymentSpec.Executors {
+		if ex.Container != nil && ex.Container.Image != "" {
+			images[ex.Container.Image] = true
+		}
+	}
+	if len(images) == 0 {
+		return
+	}
+	var list []string
+	for im := range images {
+		list = append(list, im)
+	}
+	sortStrings(list)
+	fmt.Fprintf(e.stderr, "note: container images are not used (%s): each step runs on this machine; Python components run in a cached virtualenv\n", strings.Join(list, ", "))
+}
+
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageError{fmt.Errorf("%s takes %d argument(s), got %d (usage: %s)", c.Name(), n, len(args), c.UseLine())}
+		}
+		return nil
+	}
+}

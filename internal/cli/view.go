@@ -1,0 +1,220 @@
+package cli
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/weir-dev/weir/internal/engine"
+	"github.com/weir-dev/weir/internal/run"
+)
+
+// view shows a run's progress on stderr: a live table redrawn in place on a
+// terminal, one line per state change otherwise; with verbose, every task's
+// output streamed with a task prefix.
+type view struct {
+	w       io.Writer
+	enabled bool // text output: show progress
+	live    bool // redraw in place
+	verbose bool
+
+	mu      sync.Mutex
+	rows    []string
+	tasks   map[string]*row
+	drawn   int
+	dirty   bool
+	done    chan struct{}
+	wg      sync.WaitGroup
+	tails   map[string]chan struct{} // attempt id -> stop
+	started time.Time
+}
+
+type row struct {
+	state   run.Phase
+	start   time.Time
+	end     time.Time
+	attempt int
+}
+
+func newView(e *env, enabled, verbose bool) *view {
+	v := &view{w: e.stderr, enabled: enabled, verbose: verbose, tasks: map[string]*row{},
+		tails: map[string]chan struct{}{}, done: make(chan struct{})}
+	if f, ok := e.stderr.(*os.File); ok && enabled && !verbose && term.IsTerminal(int(f.Fd())) {
+		v.live = true
+	}
+	return v
+}
+
+func (v *view) start(r *run.Run) {
+	v.started = time.Now()
+	if v.enabled {
+		fmt.Fprintf(v.w, "run %s (%s)\n", r.ID, r.DisplayName)
+	}
+	if !v.live {
+		return
+	}
+	v.wg.Add(1)
+	go func() {
+		defer v.wg.Done()
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				v.mu.Lock()
+				v.redraw()
+				v.mu.Unlock()
+			case <-v.done:
+				return
+			}
+		}
+	}()
+}
+
+func (v *view) stop() {
+	close(v.done)
+	v.wg.Wait()
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for id, stop := range v.tails {
+		close(stop)
+		delete(v.tails, id)
+	}
+	if v.live {
+		v.dirty = true
+		v.redraw()
+	}
+}
+
+// observe is the engine's callback: it must return quickly.
+func (v *view) observe(ev engine.Event) {
+	if ev.Task == nil {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	t := ev.Task
+	r := v.tasks[t.Path]
+	if r == nil {
+		r = &row{}
+		v.tasks[t.Path] = r
+		v.rows = append(v.rows, t.Path)
+	}
+	changed := r.state != t.Phase
+	r.state, r.start, r.end = t.Phase, t.StartedAt, t.FinishedAt
+	if ev.Attempt != nil {
+		r.attempt = ev.Attempt.Number
+		v.follow(t.Path, ev.Attempt)
+	}
+	v.dirty = true
+	if v.enabled && !v.live && changed && t.Phase != run.Pending {
+		line := fmt.Sprintf("%-8s %s", t.Phase, t.Path)
+		if t.Phase.Terminal() && !t.StartedAt.IsZero() {
+			line += " (" + formatDuration(t.FinishedAt.Sub(t.StartedAt).Milliseconds()) + ")"
+		}
+		if t.Phase == run.Failed && t.Error != "" {
+			line += ": " + strip(t.Error)
+		}
+		fmt.Fprintln(v.w, line)
+	}
+}
+
+var marks = map[run.Phase]string{
+	run.Pending: "·", run.Running: "▶", run.Succeeded: "✔", run.Failed: "✘",
+	run.Skipped: "-", run.Cached: "≡", run.Canceled: "⊘",
+}
+
+// redraw repaints the table in place; the caller holds mu.
+func (v *view) redraw() {
+	if !v.dirty {
+		return
+	}
+	v.dirty = false
+	var b strings.Builder
+	if v.drawn > 0 {
+		fmt.Fprintf(&b, "\x1b[%dA", v.drawn)
+	}
+	now := time.Now()
+	for _, path := range v.rows {
+		r := v.tasks[path]
+		d := ""
+		switch {
+		case !r.start.IsZero() && !r.end.IsZero():
+			d = formatDuration(r.end.Sub(r.start).Milliseconds())
+		case !r.start.IsZero():
+			d = formatDuration(now.Sub(r.start).Milliseconds())
+			v.dirty = true // keep the clock moving
+		}
+		fmt.Fprintf(&b, "\x1b[2K %s %-40s %-10s %s\n", marks[r.state], path, r.state, d)
+	}
+	v.drawn = len(v.rows)
+	io.WriteString(v.w, b.String())
+}
+
+// follow streams an attempt's log with a task prefix while it runs (with
+// verbose); the caller holds mu.
+func (v *view) follow(task string, a *run.Attempt) {
+	if !v.verbose || a.LogPath == "" {
+		return
+	}
+	if stop, ok := v.tails[a.ID]; ok {
+		if a.Phase.Terminal() {
+			close(stop)
+			delete(v.tails, a.ID)
+		}
+		return
+	}
+	if a.Phase.Terminal() {
+		return
+	}
+	stop := make(chan struct{})
+	v.tails[a.ID] = stop
+	go v.tail(task, a.LogPath, stop)
+}
+
+func (v *view) tail(task, path string, stop <-chan struct{}) {
+	var f *os.File
+	var rd *bufio.Reader
+	var partial string
+	flush := func() {
+		for rd != nil {
+			line, err := rd.ReadString('\n')
+			partial += line
+			if err != nil {
+				return
+			}
+			v.mu.Lock()
+			fmt.Fprintf(v.w, "[%s] %s", task, partial)
+			v.mu.Unlock()
+			partial = ""
+		}
+	}
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if f == nil {
+			if ff, err := os.Open(path); err == nil {
+				f, rd = ff, bufio.NewReader(ff)
+				defer f.Close()
+			}
+		}
+		flush()
+		select {
+		case <-stop:
+			flush()
+			if partial != "" {
+				v.mu.Lock()
+				fmt.Fprintf(v.w, "[%s] %s\n", task, partial)
+				v.mu.Unlock()
+			}
+			return
+		case <-t.C:
+		}
+	}
+}
