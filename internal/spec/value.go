@@ -80,25 +80,19 @@ func Coerce(t ParameterType, v any) (any, error) {
 	case List:
 		switch x := v.(type) {
 		case []any:
-			return x, nil
+			return canonical(x), nil
 		case string:
-			var out any
-			if err := json.Unmarshal([]byte(x), &out); err == nil {
-				if l, ok := normalize(out).([]any); ok {
-					return l, nil
-				}
+			if l, ok := parseJSON(x).([]any); ok {
+				return canonical(l), nil
 			}
 		}
 	case Struct, TaskFinalStatusType, TaskConfig:
 		switch x := v.(type) {
 		case map[string]any:
-			return x, nil
+			return canonical(x), nil
 		case string:
-			var out any
-			if err := json.Unmarshal([]byte(x), &out); err == nil {
-				if m, ok := normalize(out).(map[string]any); ok {
-					return m, nil
-				}
+			if m, ok := parseJSON(x).(map[string]any); ok {
+				return canonical(m), nil
 			}
 		}
 	default:
@@ -149,6 +143,46 @@ func describe(v any) string {
 		return "an object"
 	}
 	return fmt.Sprint(v)
+}
+
+// parseJSON decodes a JSON text, keeping numbers exact; nil when invalid.
+func parseJSON(s string) any {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var out any
+	if err := dec.Decode(&out); err != nil || dec.More() {
+		return nil
+	}
+	return normalize(out)
+}
+
+// canonical rewrites whole numbers inside a list or struct as integers:
+// JSON does not tell 1 from 1.0, and YAML defaults written by the compiler
+// (e.g. [1.0, 2.0] for [1, 2]) should reach a step as the user wrote them.
+func canonical[T any](v T) T {
+	var walk func(any) any
+	walk = func(v any) any {
+		switch x := v.(type) {
+		case float64:
+			if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
+				return int64(x)
+			}
+		case []any:
+			out := make([]any, len(x))
+			for i, e := range x {
+				out[i] = walk(e)
+			}
+			return out
+		case map[string]any:
+			out := make(map[string]any, len(x))
+			for k, e := range x {
+				out[k] = walk(e)
+			}
+			return out
+		}
+		return v
+	}
+	return walk(normalize(any(v))).(T)
 }
 
 // normalize turns json.Number and the integer kinds into int64 or float64,

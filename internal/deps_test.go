@@ -1,0 +1,66 @@
+package internal_test
+
+import (
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// allowed lists, for each package, the weir packages it may import.
+// Dependencies point inward: the domain (spec, run) imports no other weir
+// package; backends depend on the domain, never the reverse; only cli (and
+// later server) sees everything.
+var allowed = map[string][]string{
+	"spec":                  {},
+	"run":                   {},
+	"launch":                {"spec", "run"},
+	"executor":              {},
+	"executor/local":        {"executor"},
+	"executor/executortest": {"executor"},
+	"pyenv":                 {},
+	"store":                 {"run"},
+	"store/storetest":       {"run", "store"},
+	"engine":                {"spec", "run", "launch", "executor"},
+	"cli":                   {"*"},
+}
+
+func TestDependenciesPointInward(t *testing.T) {
+	const module = "github.com/weir-dev/weir/internal/"
+	err := filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		pkg := filepath.ToSlash(filepath.Dir(path))
+		rules, ok := allowed[pkg]
+		if !ok {
+			t.Errorf("package %s has no dependency rule: add it to allowed", pkg)
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			dep, ok := strings.CutPrefix(p, module)
+			if !ok || (len(rules) == 1 && rules[0] == "*") {
+				continue
+			}
+			found := false
+			for _, r := range rules {
+				found = found || r == dep
+			}
+			if !found {
+				t.Errorf("%s imports %s: not allowed (dependencies point inward)", path, dep)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
