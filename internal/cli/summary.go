@@ -110,7 +110,17 @@ func summarize(s *run.Snapshot) *runSummary {
 		attempts[a.TaskRunID] = append(attempts[a.TaskRunID], a)
 	}
 	tasks := append([]*run.TaskRun{}, s.TaskRuns...)
-	sort.SliceStable(tasks, func(i, j int) bool { return tasks[i].Path < tasks[j].Path })
+	// Tasks in the order they started (never-started ones last), then by path.
+	sort.SliceStable(tasks, func(i, j int) bool {
+		a, b := tasks[i], tasks[j]
+		if a.StartedAt.IsZero() != b.StartedAt.IsZero() {
+			return !a.StartedAt.IsZero()
+		}
+		if !a.StartedAt.Equal(b.StartedAt) {
+			return a.StartedAt.Before(b.StartedAt)
+		}
+		return a.Path < b.Path
+	})
 	for _, t := range tasks {
 		ts := taskSummary{
 			Name: t.Path, Kind: t.Kind, State: t.Phase, Error: t.Error, DurationMS: millis(t.StartedAt, t.FinishedAt),
