@@ -97,9 +97,6 @@ func (e *env) run(ctx context.Context, file string, f *runFlags) error {
 	if err != nil {
 		return invalid(err)
 	}
-	if r.PipelineRoot == "" {
-		r.PipelineRoot = root
-	}
 	if f.output == "text" {
 		e.noteImages(p)
 	}
@@ -181,7 +178,7 @@ func (e *env) noteImages(p *spec.Pipeline) {
 		list = append(list, im)
 	}
 	sortStrings(list)
-	fmt.Fprintf(e.stderr, "note: container images are not used (%s): each step runs on this machine; Python components run in a cached virtualenv\n", strings.Join(list, ", "))
+	fmt.Fprintf(e.stderr, "note: container images are not used (%s): steps run on this machine\n", strings.Join(list, ", "))
 }
 
 func exactArgs(n int) cobra.PositionalArgs {

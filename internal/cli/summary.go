@@ -203,7 +203,7 @@ func writeSummary(w io.Writer, s *runSummary, tails bool) {
 func formatOutputs(io ioSummary) []string {
 	var out []string
 	for _, name := range sortedKeys(io.Parameters) {
-		v := spec.FormatValue(io.Parameters[name])
+		v := strings.ReplaceAll(spec.FormatValue(io.Parameters[name]), "\n", `\n`)
 		if len(v) > 60 {
 			v = v[:57] + "..."
 		}
