@@ -20,127 +20,199 @@ type stepRuntime struct {
 	prepared *launch.Prepared
 }
 
+// batch accumulates the changes and events of one round.
+type batch struct {
+	ch     run.Changes
+	events []Event
+	starts []*attemptState
+	now    time.Time
+}
+
+func (b *batch) task(x *execution, tr *run.TaskRun) {
+	b.ch.TaskRuns = append(b.ch.TaskRuns, tr)
+	b.events = append(b.events, x.event(tr, nil))
+}
+
 // apply carries out the planner's decisions: it records every change in one
 // transaction first, then starts the attempts it created.
 func (x *execution) apply(ctx context.Context, acts []action) error {
-	now := time.Now().UTC()
-	ch := &run.Changes{}
-	var events []Event
-	var starts []*attemptState
+	b := &batch{now: time.Now().UTC()}
 	for _, a := range acts {
+		ts := x.st.tasks[a.path]
 		switch a.kind {
 		case actStartRun:
-			x.st.run.Phase, x.st.run.StartedAt = run.Running, now
-			ch.Runs = append(ch.Runs, x.st.run)
-			events = append(events, x.event(nil, nil))
-			events = append(events, x.createChildren("", "", &x.st.pipe.Root, now, ch)...)
+			x.st.run.Phase, x.st.run.StartedAt = run.Running, b.now
+			b.ch.Runs = append(b.ch.Runs, x.st.run)
+			b.events = append(b.events, x.event(nil, nil))
+			x.createChildren(nil, &x.st.pipe.Root, run.Pending, b)
 		case actSkip:
-			ts := x.st.tasks[a.path]
-			ts.tr.Phase, ts.tr.Error, ts.tr.FinishedAt = run.Skipped, a.reason, now
-			ch.TaskRuns = append(ch.TaskRuns, ts.tr)
-			events = append(events, x.event(ts.tr, nil))
+			x.skipTree(ts, a.reason, b)
+		case actCancelTask:
+			if last := ts.lastAttempt(); last != nil && !last.Phase.Terminal() {
+				last.Phase, last.FinishedAt, last.Error = run.Canceled, b.now, a.reason
+				b.ch.Attempts = append(b.ch.Attempts, last)
+			}
+			ts.tr.Phase, ts.tr.Error, ts.tr.FinishedAt = run.Canceled, a.reason, b.now
+			b.task(x, ts.tr)
 		case actStart:
-			ts := x.st.tasks[a.path]
-			as, evs := x.startTask(ts, now, ch)
-			events = append(events, evs...)
-			if as != nil {
-				starts = append(starts, as)
-			}
-		case actFinishDAG:
-			events = append(events, x.finishDAG(x.st.tasks[a.path], a.phase, a.reason, now, ch)...)
+			x.startTask(ctx, ts, b)
+		case actRetry:
+			x.newAttempt(ts, b)
+		case actFinishScope:
+			x.finishScope(ts, a.phase, a.reason, b)
 		case actFinishRun:
-			x.st.run.Phase, x.st.run.FinishedAt = a.phase, now
-			if a.phase == run.Failed {
+			x.st.run.Phase, x.st.run.FinishedAt = a.phase, b.now
+			switch a.phase {
+			case run.Failed:
 				x.st.run.Error = x.failureSummary(a.reason)
+			case run.Canceled:
+				x.st.run.Error = "canceled"
 			}
-			ch.Runs = append(ch.Runs, x.st.run)
-			events = append(events, x.event(nil, nil))
+			b.ch.Runs = append(b.ch.Runs, x.st.run)
+			b.events = append(b.events, x.event(nil, nil))
 		}
 	}
-	if err := x.commit(ctx, ch, events); err != nil {
+	if err := x.commit(ctx, &b.ch, b.events); err != nil {
 		return err
 	}
-	if len(starts) == 0 {
+	if len(b.starts) == 0 {
 		return nil
 	}
-	ch, events = &run.Changes{}, nil
-	for _, as := range starts {
-		events = append(events, x.launch(ctx, as, ch)...)
+	started := &batch{now: b.now}
+	for _, as := range b.starts {
+		x.launch(ctx, as, started)
 	}
-	return x.commit(ctx, ch, events)
+	return x.commit(ctx, &started.ch, started.events)
 }
 
-// createChildren records a pending task run for every task of a DAG.
-func (x *execution) createChildren(scope, parentID string, c *spec.Component, now time.Time, ch *run.Changes) []Event {
-	var events []Event
+// createChildren records a task run for every task of a DAG component
+// under parent (nil for the root), in the given phase.
+func (x *execution) createChildren(parent *taskState, c *spec.Component, phase run.Phase, b *batch) []*taskState {
+	scope, parentID := "", ""
+	if parent != nil {
+		scope, parentID = parent.tr.Path, parent.tr.ID
+	}
 	names := make([]string, 0, len(c.DAG.Tasks))
 	for n := range c.DAG.Tasks {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	paths := make([]string, 0, len(names))
+	out := make([]*taskState, 0, len(names))
 	for _, n := range names {
 		t := c.DAG.Tasks[n]
 		comp := x.st.pipe.Components[t.ComponentRef.Name]
 		tr := &run.TaskRun{
 			ID: newID(), RunID: x.st.run.ID, Path: childPath(scope, n), Name: n, ParentID: parentID,
-			Component: t.ComponentRef.Name, Kind: kindOf(x.st.pipe, comp), Phase: run.Pending,
-			Inputs: map[string]any{}, Outputs: map[string]any{}, CreatedAt: now,
+			Component: t.ComponentRef.Name, Kind: kindOf(x.st.pipe, t, comp), Phase: phase,
+			Inputs: map[string]any{}, Outputs: map[string]any{}, CreatedAt: b.now,
 		}
-		ts := &taskState{tr: tr, task: t, comp: comp, scope: scope,
+		if phase.Terminal() {
+			tr.FinishedAt = b.now
+		}
+		ts := &taskState{tr: tr, task: t, comp: comp, scope: scope, index: -1,
 			inArts: map[string][]*run.Artifact{}, outArts: map[string][]*run.Artifact{}}
-		x.st.tasks[tr.Path] = ts
-		x.st.byID[tr.ID] = ts
-		paths = append(paths, tr.Path)
-		ch.NewTaskRuns = append(ch.NewTaskRuns, tr)
-		events = append(events, x.event(tr, nil))
+		x.st.add(ts)
+		b.ch.NewTaskRuns = append(b.ch.NewTaskRuns, tr)
+		b.events = append(b.events, x.event(tr, nil))
+		out = append(out, ts)
 	}
-	x.st.scopes[scope] = paths
-	return events
+	return out
 }
 
-// startTask moves a pending task to running (or straight to an end state
-// for importers and tasks whose inputs cannot be resolved). For a container
-// task it creates the attempt that launch will start.
-func (x *execution) startTask(ts *taskState, now time.Time, ch *run.Changes) (*attemptState, []Event) {
+// skipTree records a task as skipped and, for a DAG, everything inside it.
+func (x *execution) skipTree(ts *taskState, reason string, b *batch) {
+	ts.tr.Phase, ts.tr.Error, ts.tr.FinishedAt = run.Skipped, reason, b.now
+	b.task(x, ts.tr)
+	x.skipChildren(ts, b)
+}
+
+func (x *execution) skipChildren(ts *taskState, b *batch) {
+	if ts.tr.Kind != run.KindDAG || ts.comp == nil || ts.comp.DAG == nil {
+		return
+	}
+	for _, c := range x.createChildren(ts, ts.comp, run.Skipped, b) {
+		c.tr.Error = "enclosing " + ts.tr.Name + " skipped"
+		x.skipChildren(c, b)
+	}
+}
+
+// startTask starts a pending task of any kind.
+func (x *execution) startTask(ctx context.Context, ts *taskState, b *batch) {
+	if ts.tr.Kind == run.KindIteration {
+		ts.tr.Phase, ts.tr.StartedAt = run.Running, b.now
+		b.task(x, ts.tr)
+		x.createChildren(ts, ts.comp, run.Pending, b)
+		return
+	}
+	fail := func(err error) {
+		ts.tr.Phase, ts.tr.Error, ts.tr.FinishedAt = run.Failed, err.Error(), b.now
+		b.task(x, ts.tr)
+	}
 	in, err := x.st.resolveInputs(ts)
 	if err != nil {
-		ts.tr.Phase, ts.tr.Error, ts.tr.FinishedAt = run.Failed, err.Error(), now
-		ch.TaskRuns = append(ch.TaskRuns, ts.tr)
-		return nil, []Event{x.event(ts.tr, nil)}
+		fail(err)
+		return
 	}
-	ts.tr.Inputs, ts.tr.StartedAt = in.params, now
+	ts.tr.Inputs, ts.tr.StartedAt = in.params, b.now
 	ts.inArts = in.arts
-	x.inputEvents(ts, "", now, ch)
+	if tp := ts.task.TriggerPolicy; tp != nil && tp.Condition != "" {
+		ok, err := celExprs.condition(tp.Condition, in.params)
+		if err != nil {
+			fail(err)
+			return
+		}
+		if !ok {
+			x.skipTree(ts, "condition is false: "+tp.Condition, b)
+			return
+		}
+	}
+	x.inputEvents(ts, "", b)
 	switch ts.tr.Kind {
 	case run.KindDAG:
 		ts.tr.Phase = run.Running
-		ch.TaskRuns = append(ch.TaskRuns, ts.tr)
-		events := []Event{x.event(ts.tr, nil)}
-		return nil, append(events, x.createChildren(ts.tr.Path, ts.tr.ID, ts.comp, now, ch)...)
+		b.task(x, ts.tr)
+		x.createChildren(ts, ts.comp, run.Pending, b)
+	case run.KindLoop:
+		if err := x.startLoop(ts, b); err != nil {
+			fail(err)
+		}
 	case run.KindImporter:
-		return nil, x.runImporter(ts, now, ch)
+		if err := x.runImporter(ctx, ts, b); err != nil {
+			fail(err)
+		}
+	default:
+		if x.fromCache(ctx, ts, b) {
+			return
+		}
+		ts.tr.Phase = run.Running
+		b.ch.TaskRuns = append(b.ch.TaskRuns, ts.tr)
+		x.newAttempt(ts, b)
 	}
+}
+
+// newAttempt records the next attempt of a container task; launch starts it
+// once the record is committed.
+func (x *execution) newAttempt(ts *taskState, b *batch) {
 	a := &run.Attempt{
 		ID: newID(), TaskRunID: ts.tr.ID, Number: len(ts.attempts) + 1, Phase: run.Running,
-		CreatedAt: now, StartedAt: now,
+		CreatedAt: b.now, StartedAt: b.now,
 	}
 	a.LogPath = filepath.Join(x.attemptDir(ts, a.Number), "log")
 	ts.attempts = append(ts.attempts, a)
 	as := &attemptState{a: a, task: ts}
 	x.st.attempts[a.ID] = as
-	ts.tr.Phase = run.Running
-	ch.TaskRuns = append(ch.TaskRuns, ts.tr)
-	ch.NewAttempts = append(ch.NewAttempts, a)
-	return as, []Event{x.event(ts.tr, a)}
+	x.st.runningAttempts++
+	b.ch.NewAttempts = append(b.ch.NewAttempts, a)
+	b.events = append(b.events, x.event(ts.tr, a))
+	b.starts = append(b.starts, as)
 }
 
 // inputEvents records lineage: the task consumed these artifacts.
-func (x *execution) inputEvents(ts *taskState, attemptID string, now time.Time, ch *run.Changes) {
+func (x *execution) inputEvents(ts *taskState, attemptID string, b *batch) {
 	for _, name := range sortedNames(ts.inArts) {
 		for i, a := range ts.inArts[name] {
-			ch.Events = append(ch.Events, &run.ArtifactEvent{ArtifactID: a.ID, TaskRunID: ts.tr.ID, AttemptID: attemptID,
-				Kind: run.EventInput, Name: name, Index: i, CreatedAt: now})
+			b.ch.Events = append(b.ch.Events, &run.ArtifactEvent{ArtifactID: a.ID, TaskRunID: ts.tr.ID, AttemptID: attemptID,
+				Kind: run.EventInput, Name: name, Index: i, CreatedAt: b.now})
 		}
 	}
 }
@@ -172,35 +244,48 @@ func (x *execution) prepare(as *attemptState) (*launch.Prepared, error) {
 	})
 }
 
+// timeout is the attempt's time limit: the task's own
+// (kfp.kubernetes.set_timeout), else the run's default.
+func (x *execution) timeout(ts *taskState) time.Duration {
+	if d := x.st.pipe.ExecutorTimeout(ts.comp.ExecutorLabel); d > 0 {
+		return d
+	}
+	return x.st.run.Options.TaskTimeout
+}
+
 // launch starts a recorded attempt and records its handle.
-func (x *execution) launch(ctx context.Context, as *attemptState, ch *run.Changes) []Event {
-	fail := func(err error) []Event {
-		return x.finishAttempt(as, executor.Status{State: executor.StateExited, ExitCode: -1, Message: err.Error()}, ch)
+func (x *execution) launch(ctx context.Context, as *attemptState, b *batch) {
+	fail := func(err error) {
+		x.finishAttempt(ctx, as, executor.Status{State: executor.StateExited, ExitCode: -1, Message: err.Error()}, &b.ch)
+		b.events = append(b.events, x.event(as.task.tr, as.a))
 	}
 	p, err := x.prepare(as)
 	if err != nil {
-		return fail(fmt.Errorf("prepare: %w", err))
+		fail(fmt.Errorf("prepare: %w", err))
+		return
 	}
 	as.step = &stepRuntime{prepared: p}
 	argv, env := p.Argv, p.Env
 	if x.e.envs != nil {
 		wrapped, extra, err := x.e.envs.Wrap(ctx, argv)
 		if err != nil {
-			return fail(err)
+			fail(err)
+			return
 		}
 		argv, env = wrapped, append(extra, env...)
 	}
 	x.e.route(as.a.ID, x.wake)
 	h, err := x.e.exec.Start(ctx, executor.Spec{
-		AttemptID: as.a.ID, Command: argv, Env: env,
+		AttemptID: as.a.ID, Command: argv, Env: env, Timeout: x.timeout(as.task),
 		Dir: filepath.Dir(p.OutputFile), LogPath: as.a.LogPath,
 	})
 	if err != nil {
 		x.e.unroute(as.a.ID)
-		return fail(err)
+		fail(err)
+		return
 	}
 	as.a.Handle = string(h)
-	ch.Attempts = append(ch.Attempts, as.a)
+	b.ch.Attempts = append(b.ch.Attempts, as.a)
 	x.log.Debug("attempt started", slog.String("task", as.task.tr.Path), slog.Int("attempt", as.a.Number))
 	// A very short step may have ended before its handle was stored; make
 	// sure its completion is looked at.
@@ -208,14 +293,17 @@ func (x *execution) launch(ctx context.Context, as *attemptState, ch *run.Change
 	case x.wake <- as.a.ID:
 	default:
 	}
-	return nil
 }
 
-// finishAttempt records the end of an attempt and of its task.
-func (x *execution) finishAttempt(as *attemptState, st executor.Status, ch *run.Changes) []Event {
+// finishAttempt records the end of an attempt and what it means for its
+// task: success, a retry to come, or failure.
+func (x *execution) finishAttempt(ctx context.Context, as *attemptState, st executor.Status, ch *run.Changes) []Event {
 	now := time.Now().UTC()
 	a, ts := as.a, as.task
 	x.e.unroute(a.ID)
+	if !a.Phase.Terminal() {
+		x.st.runningAttempts--
+	}
 	a.FinishedAt = now
 	if st.State == executor.StateExited && st.ExitCode >= 0 {
 		code := st.ExitCode
@@ -224,12 +312,13 @@ func (x *execution) finishAttempt(as *attemptState, st executor.Status, ch *run.
 	var err error
 	switch {
 	case st.State == executor.StateExited && st.ExitCode == 0:
-		err = x.collect(as, now, ch)
+		err = x.collect(ctx, as, now, ch)
 	case st.State == executor.StateExited && st.ExitCode > 0:
-		err = fmt.Errorf("exit code %d%s", st.ExitCode, logHint(a.LogPath))
-		if st.Message != "" {
-			err = fmt.Errorf("%s%s", st.Message, logHint(a.LogPath))
+		msg := st.Message
+		if msg == "" {
+			msg = fmt.Sprintf("exit code %d", st.ExitCode)
 		}
+		err = fmt.Errorf("%s%s", msg, logHint(a.LogPath))
 	case st.State == executor.StateCanceled:
 		a.Phase, a.Error = run.Canceled, "canceled"
 		ts.tr.Phase, ts.tr.Error, ts.tr.FinishedAt = run.Canceled, "canceled", now
@@ -243,126 +332,23 @@ func (x *execution) finishAttempt(as *attemptState, st executor.Status, ch *run.
 		}
 		err = fmt.Errorf("%s", msg)
 	}
-	if err != nil {
-		a.Phase, a.Error = run.Failed, err.Error()
-		ts.tr.Phase, ts.tr.Error = run.Failed, err.Error()
-	} else {
-		a.Phase, ts.tr.Phase = run.Succeeded, run.Succeeded
-	}
-	ts.tr.FinishedAt = now
 	ch.Attempts = append(ch.Attempts, a)
+	if err == nil {
+		a.Phase, ts.tr.Phase, ts.tr.Error, ts.tr.FinishedAt = run.Succeeded, run.Succeeded, "", now
+		ch.TaskRuns = append(ch.TaskRuns, ts.tr)
+		return []Event{x.event(ts.tr, a)}
+	}
+	a.Phase, a.Error = run.Failed, err.Error()
+	if retryAllowed(ts.task.RetryPolicy, len(ts.attempts)) && !x.canceling {
+		ts.tr.Error = fmt.Sprintf("attempt %d failed: %s (retrying)", a.Number, err)
+	} else {
+		ts.tr.Phase, ts.tr.Error, ts.tr.FinishedAt = run.Failed, err.Error(), now
+		if len(ts.attempts) > 1 {
+			ts.tr.Error = fmt.Sprintf("%s (after %d attempts)", err, len(ts.attempts))
+		}
+	}
 	ch.TaskRuns = append(ch.TaskRuns, ts.tr)
 	return []Event{x.event(ts.tr, a)}
-}
-
-// collect reads a successful attempt's outputs into the task run and
-// records its output artifacts.
-func (x *execution) collect(as *attemptState, now time.Time, ch *run.Changes) error {
-	if as.step == nil {
-		p, err := x.prepare(as)
-		if err != nil {
-			return fmt.Errorf("collect outputs: %w", err)
-		}
-		as.step = &stepRuntime{prepared: p}
-	}
-	res, err := as.step.prepared.Collect()
-	if err != nil {
-		return err
-	}
-	ts := as.task
-	ts.tr.Outputs = res.Params
-	for _, name := range sortedNames(res.Artifacts) {
-		for i, la := range res.Artifacts[name] {
-			art := &run.Artifact{ID: newID(), RunID: x.st.run.ID, URI: la.URI, SchemaTitle: la.SchemaTitle,
-				SchemaVersion: la.SchemaVersion, Metadata: la.Metadata, CreatedAt: now}
-			art.Size = sizeOf(launch.LocalPath(la.URI))
-			ts.outArts[name] = append(ts.outArts[name], art)
-			ch.NewArtifacts = append(ch.NewArtifacts, art)
-			ch.Events = append(ch.Events, &run.ArtifactEvent{ArtifactID: art.ID, TaskRunID: ts.tr.ID, AttemptID: as.a.ID,
-				Kind: run.EventOutput, Name: name, Index: i, CreatedAt: now})
-		}
-	}
-	return nil
-}
-
-// runImporter registers an existing artifact as the task's output.
-func (x *execution) runImporter(ts *taskState, now time.Time, ch *run.Changes) []Event {
-	im := x.st.pipe.DeploymentSpec.Executors[ts.comp.ExecutorLabel].Importer
-	var uri string
-	if im.ArtifactURI.RuntimeParameter != "" {
-		uri = spec.FormatValue(ts.tr.Inputs[im.ArtifactURI.RuntimeParameter])
-	} else {
-		uri = spec.FormatValue(im.ArtifactURI.Constant)
-	}
-	md := map[string]any{}
-	for k, v := range im.Metadata {
-		md[k] = v
-	}
-	art := &run.Artifact{ID: newID(), RunID: x.st.run.ID, URI: uri, SchemaTitle: im.TypeSchema.SchemaTitle,
-		SchemaVersion: im.TypeSchema.SchemaVersion, Metadata: md, Size: sizeOf(launch.LocalPath(uri)), CreatedAt: now}
-	ts.outArts["artifact"] = []*run.Artifact{art}
-	ch.NewArtifacts = append(ch.NewArtifacts, art)
-	ch.Events = append(ch.Events, &run.ArtifactEvent{ArtifactID: art.ID, TaskRunID: ts.tr.ID, Kind: run.EventOutput, Name: "artifact", CreatedAt: now})
-	ts.tr.Phase, ts.tr.FinishedAt = run.Succeeded, now
-	ch.TaskRuns = append(ch.TaskRuns, ts.tr)
-	return []Event{x.event(ts.tr, nil)}
-}
-
-// finishDAG ends a DAG task once all its children ended, resolving its
-// outputs from their outputs.
-func (x *execution) finishDAG(ts *taskState, phase run.Phase, failedChild string, now time.Time, ch *run.Changes) []Event {
-	if phase == run.Succeeded {
-		if err := x.dagOutputs(ts, now, ch); err != nil {
-			phase, ts.tr.Error = run.Failed, err.Error()
-		}
-	} else {
-		ts.tr.Error = "task " + failedChild + " failed"
-	}
-	ts.tr.Phase, ts.tr.FinishedAt = phase, now
-	ch.TaskRuns = append(ch.TaskRuns, ts.tr)
-	return []Event{x.event(ts.tr, nil)}
-}
-
-func (x *execution) dagOutputs(ts *taskState, now time.Time, ch *run.Changes) error {
-	outs := ts.comp.DAG.Outputs
-	if outs == nil {
-		return nil
-	}
-	for _, name := range sortedNames(outs.Parameters) {
-		op := outs.Parameters[name]
-		sels := []*spec.ParameterSelector{}
-		if op.ValueFromParameter != nil {
-			sels = append(sels, op.ValueFromParameter)
-		}
-		if op.ValueFromOneof != nil {
-			sels = append(sels, op.ValueFromOneof.ParameterSelectors...)
-		}
-		for _, s := range sels {
-			if c := x.st.tasks[childPath(ts.tr.Path, s.ProducerSubtask)]; c != nil && c.tr.Phase.Done() {
-				if v, ok := c.tr.Outputs[s.OutputParameterKey]; ok {
-					ts.tr.Outputs[name] = v
-					break
-				}
-			}
-		}
-		if _, ok := ts.tr.Outputs[name]; !ok {
-			return fmt.Errorf("output %q: no producing subtask ran", name)
-		}
-	}
-	for _, name := range sortedNames(outs.Artifacts) {
-		for _, s := range outs.Artifacts[name].ArtifactSelectors {
-			if c := x.st.tasks[childPath(ts.tr.Path, s.ProducerSubtask)]; c != nil && c.tr.Phase.Done() {
-				if arts := c.outArts[s.OutputArtifactKey]; len(arts) > 0 {
-					ts.outArts[name] = arts
-					break
-				}
-			}
-		}
-		for i, a := range ts.outArts[name] {
-			ch.Events = append(ch.Events, &run.ArtifactEvent{ArtifactID: a.ID, TaskRunID: ts.tr.ID, Kind: run.EventOutput, Name: name, Index: i, CreatedAt: now})
-		}
-	}
-	return nil
 }
 
 // failureSummary names the first failed task and its error.
@@ -372,7 +358,7 @@ func (x *execution) failureSummary(path string) string {
 		return "failed"
 	}
 	// Descend to the innermost failed task for a useful message.
-	for ts.tr.Kind == run.KindDAG {
+	for isScope(ts.tr.Kind) {
 		var inner *taskState
 		for _, p := range x.st.scopes[ts.tr.Path] {
 			if c := x.st.tasks[p]; c.tr.Phase == run.Failed {
@@ -398,7 +384,7 @@ func (x *execution) recover(ctx context.Context) error {
 			continue
 		}
 		if as.a.Handle == "" {
-			events = append(events, x.finishAttempt(as, executor.Status{State: executor.StateLost, Message: "interrupted before the process started: " + errNoHandle.Error()}, ch)...)
+			events = append(events, x.finishAttempt(ctx, as, executor.Status{State: executor.StateLost, Message: "interrupted before the process started: " + errNoHandle.Error()}, ch)...)
 			continue
 		}
 		x.e.route(as.a.ID, x.wake)
@@ -407,7 +393,7 @@ func (x *execution) recover(ctx context.Context) error {
 			st = executor.Status{State: executor.StateLost, Message: err.Error()}
 		}
 		if st.State != executor.StateRunning {
-			events = append(events, x.finishAttempt(as, st, ch)...)
+			events = append(events, x.finishAttempt(ctx, as, st, ch)...)
 		}
 	}
 	return x.commit(ctx, ch, events)

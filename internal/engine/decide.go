@@ -2,20 +2,22 @@ package engine
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/weir-dev/weir/internal/run"
-	"github.com/weir-dev/weir/internal/spec"
 )
 
 // actionKind names what the planner wants done.
 type actionKind string
 
 const (
-	actStartRun  actionKind = "start-run"  // pending run -> running, create the root's task runs
-	actStart     actionKind = "start"      // start a pending task (container, importer or DAG)
-	actSkip      actionKind = "skip"       // a pending task will never run
-	actFinishDAG actionKind = "finish-dag" // every child of a running DAG task is terminal
-	actFinishRun actionKind = "finish-run" // every root task is terminal
+	actStartRun    actionKind = "start-run"    // pending run -> running, create the root's task runs
+	actStart       actionKind = "start"        // start a pending task of any kind
+	actSkip        actionKind = "skip"         // a pending task will never run
+	actCancelTask  actionKind = "cancel-task"  // the run is being canceled: this task will not run
+	actRetry       actionKind = "retry"        // start the next attempt of a task whose attempt failed
+	actFinishScope actionKind = "finish-scope" // every child of a running DAG, loop or iteration ended
+	actFinishRun   actionKind = "finish-run"   // every root task ended
 )
 
 // action is one decision of the planner.
@@ -26,89 +28,170 @@ type action struct {
 	reason string
 }
 
-// decide looks at a run's state and returns what should happen next. It is
-// pure: it reads the state and changes nothing. slots is how many more
-// container tasks may start now.
-func decide(s *state, slots int) []action {
+// planInput is what decide needs besides the state.
+type planInput struct {
+	slots     int       // how many more attempts may start now (run parallelism)
+	now       time.Time // for retry backoff
+	canceling bool      // the run is being canceled: only exit tasks still start
+}
+
+// decide looks at a run's state and returns what should happen next, and
+// when to look again if an action is due later (a retry's backoff). It is
+// pure: it reads the state and changes nothing.
+func decide(s *state, in planInput) ([]action, time.Time) {
 	switch s.run.Phase {
 	case run.Pending:
-		return []action{{kind: actStartRun}}
+		return []action{{kind: actStartRun}}, time.Time{}
 	case run.Running:
 	default:
-		return nil
+		return nil, time.Time{}
 	}
-	var out []action
-	var visit func(scope string) (done bool, failed string)
-	visit = func(scope string) (bool, string) {
-		done, failed := true, ""
-		for _, path := range s.scopes[scope] {
-			ts := s.tasks[path]
-			ph := ts.tr.Phase
-			switch {
-			case ph == run.Pending:
-				done = false
-				blocked, why, ready := upstreamState(s, ts)
-				switch {
-				case blocked:
-					out = append(out, action{kind: actSkip, path: path, reason: why})
-				case ready:
-					if kindOf(s.pipe, ts.comp) == run.KindContainer {
-						if slots <= 0 {
-							continue
-						}
-						slots--
-					}
-					out = append(out, action{kind: actStart, path: path})
-				}
-			case ph == run.Running && ts.tr.Kind == run.KindDAG:
-				done = false
-				childDone, childFailed := visit(path)
-				if childDone {
-					a := action{kind: actFinishDAG, path: path, phase: run.Succeeded}
-					if childFailed != "" {
-						a.phase, a.reason = run.Failed, childFailed
-					}
-					out = append(out, a)
-				}
-			case !ph.Terminal():
-				done = false
-			case ph == run.Failed || ph == run.Canceled:
-				if failed == "" {
-					failed = path
-				}
-			}
-		}
-		return done, failed
-	}
-	done, failed := visit("")
+	p := &planner{s: s, in: in}
+	done, outcome, culprit := p.visit("")
 	if done {
 		a := action{kind: actFinishRun, phase: run.Succeeded}
-		if failed != "" {
-			a.phase, a.reason = run.Failed, failed
+		switch {
+		case in.canceling:
+			a.phase, a.reason = run.Canceled, culprit
+		case outcome != "":
+			a.phase, a.reason = outcome, culprit
 		}
-		out = append(out, a)
+		p.acts = append(p.acts, a)
 	}
-	return out
+	return p.acts, p.wakeAt
+}
+
+type planner struct {
+	s      *state
+	in     planInput
+	acts   []action
+	wakeAt time.Time
+}
+
+// visit plans one scope and reports whether all its children ended, and if
+// any failed (or, failing that, was canceled), which.
+func (p *planner) visit(scope string) (done bool, outcome run.Phase, culprit string) {
+	s := p.s
+	done = true
+	// A loop's iterations start within its parallelism limit.
+	limit, active := 0, 0
+	if lt := s.tasks[scope]; lt != nil && lt.tr.Kind == run.KindLoop {
+		if ip := lt.task.IteratorPolicy; ip != nil {
+			limit = ip.ParallelismLimit
+		}
+		for _, c := range s.scopes[scope] {
+			if s.tasks[c].tr.Phase == run.Running {
+				active++
+			}
+		}
+	}
+	for _, path := range s.scopes[scope] {
+		ts := s.tasks[path]
+		switch ph := ts.tr.Phase; {
+		case ph == run.Pending:
+			done = false
+			p.pending(ts, &active, limit)
+		case ph == run.Running:
+			done = false
+			p.running(ts)
+		case ph == run.Failed:
+			if outcome != run.Failed {
+				outcome, culprit = run.Failed, path
+			}
+		case ph == run.Canceled:
+			if outcome == "" {
+				outcome, culprit = run.Canceled, path
+			}
+		}
+	}
+	return done, outcome, culprit
+}
+
+func (p *planner) pending(ts *taskState, active *int, limit int) {
+	path := ts.tr.Path
+	if p.in.canceling && !ts.completesAll() {
+		p.acts = append(p.acts, action{kind: actCancelTask, path: path, reason: "run canceled"})
+		return
+	}
+	if ts.index >= 0 {
+		if limit > 0 && *active >= limit {
+			return
+		}
+		*active++
+		p.acts = append(p.acts, action{kind: actStart, path: path})
+		return
+	}
+	blocked, why, ready := upstreamState(p.s, ts)
+	switch {
+	case blocked:
+		p.acts = append(p.acts, action{kind: actSkip, path: path, reason: why})
+	case ready:
+		if ts.tr.Kind == run.KindContainer {
+			if p.in.slots <= 0 {
+				return
+			}
+			p.in.slots--
+		}
+		p.acts = append(p.acts, action{kind: actStart, path: path})
+	}
+}
+
+func (p *planner) running(ts *taskState) {
+	path := ts.tr.Path
+	if isScope(ts.tr.Kind) {
+		childDone, outcome, culprit := p.visit(path)
+		if childDone {
+			a := action{kind: actFinishScope, path: path, phase: run.Succeeded}
+			if outcome != "" {
+				a.phase, a.reason = outcome, culprit
+			}
+			p.acts = append(p.acts, a)
+		}
+		return
+	}
+	last := ts.lastAttempt()
+	if last == nil || !last.Phase.Terminal() {
+		return
+	}
+	// The last attempt failed and the task is waiting for its retry.
+	if p.in.canceling {
+		p.acts = append(p.acts, action{kind: actCancelTask, path: path, reason: "run canceled"})
+		return
+	}
+	due := last.FinishedAt.Add(retryDelay(ts.task.RetryPolicy, len(ts.attempts)))
+	if due.After(p.in.now) {
+		if p.wakeAt.IsZero() || due.Before(p.wakeAt) {
+			p.wakeAt = due
+		}
+		return
+	}
+	if p.in.slots <= 0 {
+		return
+	}
+	p.in.slots--
+	p.acts = append(p.acts, action{kind: actRetry, path: path})
 }
 
 // upstreamState reports whether a pending task can never run (blocked, with
-// the reason) or can start now (ready).
+// the reason) or can start now (ready). A task with the
+// ALL_UPSTREAM_TASKS_COMPLETED strategy waits for its upstream tasks to end,
+// however they ended.
 func upstreamState(s *state, ts *taskState) (blocked bool, why string, ready bool) {
 	if ts.task == nil {
 		return true, "task is not in the pipeline spec", false
 	}
 	ready = true
-	for _, up := range spec.Upstream(ts.task) {
+	for _, up := range s.upstreamOf(ts.task) {
 		u := s.tasks[childPath(ts.scope, up)]
 		if u == nil {
 			return true, fmt.Sprintf("upstream task %s does not exist", up), false
 		}
 		switch ph := u.tr.Phase; {
-		case ph.Done():
-		case ph.Terminal():
-			return true, fmt.Sprintf("upstream task %s %s", up, ph), false
-		default:
+		case !ph.Terminal():
 			ready = false
+		case ph.Done(), ts.completesAll():
+		default:
+			return true, fmt.Sprintf("upstream task %s %s", up, ph), false
 		}
 	}
 	return false, "", ready

@@ -25,6 +25,11 @@ import (
 type Store interface {
 	Apply(ctx context.Context, c *run.Changes) error
 	Snapshot(ctx context.Context, runID string) (*run.Snapshot, error)
+	// FindCached returns the latest succeeded task run with a cache key,
+	// or nil.
+	FindCached(ctx context.Context, key string) (*run.CacheHit, error)
+	// ArtifactByURI returns the latest artifact recorded at a URI, or nil.
+	ArtifactByURI(ctx context.Context, uri string) (*run.Artifact, error)
 }
 
 // Environments prepares the interpreter environment a step asks for (for
@@ -110,10 +115,13 @@ func (e *Engine) unroute(id string) {
 
 // Execute drives a stored run until it ends and returns its final record.
 // A run that was interrupted (its process died) resumes where it stopped.
-// Canceling ctx cancels the run: running attempts are stopped and the run
-// is recorded as canceled.
+// Canceling ctx cancels the run: running attempts are stopped, tasks that
+// have not started are recorded as canceled, exit handlers still run, and
+// the run ends canceled.
 func (e *Engine) Execute(ctx context.Context, runID string) (*run.Run, error) {
-	snap, err := e.store.Snapshot(ctx, runID)
+	// Store and executor calls outlive a cancellation: ctx only signals it.
+	work := context.WithoutCancel(ctx)
+	snap, err := e.store.Snapshot(work, runID)
 	if err != nil {
 		return nil, fmt.Errorf("load run %s: %w", runID, err)
 	}
@@ -131,10 +139,10 @@ func (e *Engine) Execute(ctx context.Context, runID string) (*run.Run, error) {
 		x.parallelism = p
 	}
 	defer x.unrouteAll()
-	if err := x.recover(ctx); err != nil {
+	if err := x.recover(work); err != nil {
 		return nil, err
 	}
-	return x.loop(ctx)
+	return x.loop(work, ctx.Done())
 }
 
 // execution is one run being driven.
@@ -143,6 +151,7 @@ type execution struct {
 	st          *state
 	wake        chan string
 	parallelism int
+	canceling   bool
 	log         *slog.Logger
 }
 
@@ -152,14 +161,11 @@ func (x *execution) unrouteAll() {
 	}
 }
 
-func (x *execution) loop(ctx context.Context) (*run.Run, error) {
+func (x *execution) loop(ctx context.Context, cancel <-chan struct{}) (*run.Run, error) {
 	for {
-		if ctx.Err() != nil && !x.st.run.Phase.Terminal() {
-			if err := x.cancel(); err != nil {
-				return nil, err
-			}
-		}
-		acts := decide(x.st, x.parallelism-x.st.running())
+		acts, wakeAt := decide(x.st, planInput{
+			slots: x.parallelism - x.st.runningAttempts, now: time.Now(), canceling: x.canceling,
+		})
 		if len(acts) > 0 {
 			if err := x.apply(ctx, acts); err != nil {
 				return nil, err
@@ -170,15 +176,24 @@ func (x *execution) loop(ctx context.Context) (*run.Run, error) {
 			r := *x.st.run
 			return &r, nil
 		}
-		if x.st.running() == 0 {
+		if x.st.runningAttempts == 0 && wakeAt.IsZero() {
 			return nil, fmt.Errorf("run %s stalled: no task can start and none is running", x.st.run.ID)
+		}
+		var timer <-chan time.Time
+		if !wakeAt.IsZero() {
+			t := time.NewTimer(time.Until(wakeAt))
+			timer = t.C
+			defer t.Stop()
 		}
 		select {
 		case id := <-x.wake:
 			if err := x.completions(ctx, id); err != nil {
 				return nil, err
 			}
-		case <-ctx.Done():
+		case <-cancel:
+			cancel = nil
+			x.startCancel(ctx)
+		case <-timer:
 		}
 	}
 }
@@ -209,13 +224,13 @@ func (x *execution) completions(ctx context.Context, first string) error {
 		if status.State == executor.StateRunning {
 			continue
 		}
-		events = append(events, x.finishAttempt(as, status, ch)...)
+		events = append(events, x.finishAttempt(ctx, as, status, ch)...)
 	}
 	return x.commit(ctx, ch, events)
 }
 
 func (x *execution) commit(ctx context.Context, ch *run.Changes, events []Event) error {
-	if err := x.e.store.Apply(context.WithoutCancel(ctx), ch); err != nil {
+	if err := x.e.store.Apply(ctx, ch); err != nil {
 		return fmt.Errorf("run %s: persist: %w", x.st.run.ID, err)
 	}
 	if x.e.cfg.Observe != nil {
@@ -239,54 +254,18 @@ func (x *execution) event(tr *run.TaskRun, a *run.Attempt) Event {
 	return ev
 }
 
-// cancel stops every running attempt and records the run as canceled.
-func (x *execution) cancel() error {
-	ctx := context.Background()
-	var waiting []*attemptState
+// startCancel begins canceling the run: every running attempt is asked to
+// stop; the planner then cancels what has not started and still runs exit
+// handlers.
+func (x *execution) startCancel(ctx context.Context) {
+	x.canceling = true
 	for _, as := range x.st.attempts {
 		if as.a.Phase == run.Running && as.a.Handle != "" {
 			if err := x.e.exec.Cancel(ctx, executor.Handle(as.a.Handle)); err != nil {
 				x.log.Warn("cancel attempt", slog.String("attempt", as.a.ID), slog.Any("err", err))
 			}
-			waiting = append(waiting, as)
 		}
 	}
-	// Give the processes time to go: their exit is delivered on wake.
-	deadline := time.After(10 * time.Second)
-	for pending := len(waiting); pending > 0; {
-		select {
-		case <-x.wake:
-			pending = 0
-			for _, as := range waiting {
-				st, err := x.e.exec.Poll(ctx, executor.Handle(as.a.Handle))
-				if err == nil && st.State == executor.StateRunning {
-					pending++
-				}
-			}
-		case <-deadline:
-			pending = 0
-		}
-	}
-	now := time.Now().UTC()
-	ch := &run.Changes{}
-	var events []Event
-	for _, path := range sortedTaskPaths(x.st) {
-		ts := x.st.tasks[path]
-		if ts.tr.Phase.Terminal() {
-			continue
-		}
-		if a := ts.lastAttempt(); a != nil && !a.Phase.Terminal() {
-			a.Phase, a.FinishedAt, a.Error = run.Canceled, now, "canceled"
-			ch.Attempts = append(ch.Attempts, a)
-		}
-		ts.tr.Phase, ts.tr.FinishedAt, ts.tr.Error = run.Canceled, now, "run canceled"
-		ch.TaskRuns = append(ch.TaskRuns, ts.tr)
-		events = append(events, x.event(ts.tr, ts.lastAttempt()))
-	}
-	x.st.run.Phase, x.st.run.FinishedAt, x.st.run.Error = run.Canceled, now, "canceled"
-	ch.Runs = append(ch.Runs, x.st.run)
-	events = append(events, x.event(nil, nil))
-	return x.commit(ctx, ch, events)
 }
 
 func newID() string {

@@ -40,12 +40,21 @@ func (s *state) scopeParam(scope, name string) (any, bool) {
 	return nil, false
 }
 
+// scopeArtifacts returns an input artifact of a scope. An iteration holds
+// its item; other inputs of the loop body come from the loop itself.
 func (s *state) scopeArtifacts(scope, name string) []*run.Artifact {
-	if scope == "" {
-		return nil
-	}
-	if ts := s.tasks[scope]; ts != nil {
-		return ts.inArts[name]
+	for scope != "" {
+		ts := s.tasks[scope]
+		if ts == nil {
+			return nil
+		}
+		if a := ts.inArts[name]; len(a) > 0 {
+			return a
+		}
+		if ts.tr.Kind != run.KindIteration {
+			return nil
+		}
+		scope = ts.scope
 	}
 	return nil
 }
@@ -78,6 +87,9 @@ func (s *state) resolveInputs(ts *taskState) (*resolvedInputs, error) {
 		case ip.TaskOutputParameter != nil:
 			src := ip.TaskOutputParameter
 			prod := s.tasks[childPath(ts.scope, src.ProducerTask)]
+			if (prod == nil || !prod.tr.Phase.Done()) && ts.completesAll() {
+				continue // the producer failed: the input's default applies
+			}
 			if prod == nil {
 				return nil, fmt.Errorf("input %s: upstream task %s has not run", name, src.ProducerTask)
 			}
@@ -106,10 +118,27 @@ func (s *state) resolveInputs(ts *taskState) (*resolvedInputs, error) {
 	}
 	for _, name := range names {
 		v, ok := res.params[name]
-		if !ok || decl == nil || decl.Parameters[name] == nil {
+		if !ok {
 			continue
 		}
-		c, err := spec.Coerce(decl.Parameters[name].ParameterType, v)
+		if sel := in.Parameters[name].ParameterExpressionSelector; sel != "" {
+			sv, err := celExprs.selectValue(sel, v)
+			if err != nil {
+				return nil, fmt.Errorf("input %s: %w", name, err)
+			}
+			v = sv
+			res.params[name] = v
+		}
+		if decl == nil || decl.Parameters[name] == nil {
+			continue
+		}
+		typ := decl.Parameters[name].ParameterType
+		c, err := spec.Coerce(typ, v)
+		if err != nil && typ == spec.String {
+			// Loop items and selected fields may carry any JSON value into
+			// an input the compiler typed as a string: pass its text.
+			c, err = spec.FormatValue(v), nil
+		}
 		if err != nil {
 			return nil, fmt.Errorf("input %s: %w", name, err)
 		}
@@ -120,6 +149,13 @@ func (s *state) resolveInputs(ts *taskState) (*resolvedInputs, error) {
 		case ia.TaskOutputArtifact != nil:
 			src := ia.TaskOutputArtifact
 			prod := s.tasks[childPath(ts.scope, src.ProducerTask)]
+			if (prod == nil || !prod.tr.Phase.Done()) && ts.completesAll() {
+				continue
+			}
+			if prod != nil && prod.tr.Kind == run.KindLoop && prod.tr.Phase.Done() {
+				res.arts[name] = prod.outArts[src.OutputArtifactKey] // a collected list may be empty
+				continue
+			}
 			if prod == nil || len(prod.outArts[src.OutputArtifactKey]) == 0 {
 				return nil, fmt.Errorf("input artifact %s: task %s did not produce %q", name, src.ProducerTask, src.OutputArtifactKey)
 			}
@@ -137,7 +173,13 @@ func (s *state) resolveInputs(ts *taskState) (*resolvedInputs, error) {
 			}
 		}
 		for name, as := range decl.Artifacts {
-			if len(res.arts[name]) == 0 && !as.IsOptional {
+			if _, bound := res.arts[name]; bound && as.IsArtifactList {
+				continue
+			}
+			if it := ts.task.ArtifactIterator; it != nil && it.ItemInput == name {
+				continue // bound per iteration
+			}
+			if len(res.arts[name]) == 0 && !as.IsOptional && !ts.completesAll() {
 				return nil, fmt.Errorf("input artifact %s was not supplied", name)
 			}
 		}

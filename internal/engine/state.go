@@ -2,6 +2,7 @@ package engine
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/weir-dev/weir/internal/run"
@@ -18,15 +19,20 @@ type state struct {
 	byID     map[string]*taskState
 	attempts map[string]*attemptState // by attempt id
 	// scopes lists, per open scope path ("" is the root DAG), the paths of
-	// its child tasks in name order.
+	// its children: a DAG's tasks, a loop's iterations in index order.
 	scopes map[string][]string
+	// upstream caches spec.Upstream per task.
+	upstream map[*spec.Task][]string
+	// running counts attempts in the running phase.
+	runningAttempts int
 }
 
 type taskState struct {
 	tr       *run.TaskRun
-	task     *spec.Task
+	task     *spec.Task // for an iteration: its loop's task
 	comp     *spec.Component
-	scope    string // the enclosing DAG's path, "" for the root
+	scope    string // the enclosing scope's path, "" for the root
+	index    int    // an iteration's position in its loop, else -1
 	attempts []*run.Attempt
 	inArts   map[string][]*run.Artifact
 	outArts  map[string][]*run.Artifact
@@ -53,39 +59,49 @@ func scopeOf(path string) string {
 	return path[:i]
 }
 
-// scopeComponent returns the DAG component of a scope.
-func (s *state) scopeComponent(scope string) *spec.Component {
-	if scope == "" {
-		return &s.pipe.Root
-	}
-	if ts := s.tasks[scope]; ts != nil {
-		return ts.comp
-	}
-	return nil
-}
-
 // newState indexes a stored snapshot against its pipeline.
 func newState(p *spec.Pipeline, snap *run.Snapshot) *state {
 	s := &state{
 		pipe: p, run: snap.Run,
 		tasks: map[string]*taskState{}, byID: map[string]*taskState{},
 		attempts: map[string]*attemptState{}, scopes: map[string][]string{},
+		upstream: map[*spec.Task][]string{},
 	}
-	for _, tr := range snap.TaskRuns {
-		ts := &taskState{tr: tr, scope: scopeOf(tr.Path), inArts: map[string][]*run.Artifact{}, outArts: map[string][]*run.Artifact{}}
-		if dag := s.scopeComponentFromSpec(ts.scope); dag != nil && dag.DAG != nil {
-			ts.task = dag.DAG.Tasks[tr.Name]
+	// Parents before children: a child's place in the spec is found
+	// through its parent.
+	trs := append([]*run.TaskRun{}, snap.TaskRuns...)
+	sort.SliceStable(trs, func(i, j int) bool {
+		return strings.Count(trs[i].Path, "/") < strings.Count(trs[j].Path, "/")
+	})
+	for _, tr := range trs {
+		ts := &taskState{tr: tr, scope: scopeOf(tr.Path), index: -1,
+			inArts: map[string][]*run.Artifact{}, outArts: map[string][]*run.Artifact{}}
+		parent := s.byID[tr.ParentID]
+		switch {
+		case parent != nil && parent.tr.Kind == run.KindLoop:
+			ts.task, ts.comp = parent.task, parent.comp
+			ts.index, _ = strconv.Atoi(tr.Name)
+		default:
+			scope := &p.Root
+			if parent != nil {
+				scope = parent.comp
+			}
+			if scope != nil && scope.DAG != nil {
+				ts.task = scope.DAG.Tasks[tr.Name]
+			}
+			if ts.task != nil {
+				ts.comp = p.Components[ts.task.ComponentRef.Name]
+			}
 		}
-		if ts.task != nil {
-			ts.comp = p.Components[ts.task.ComponentRef.Name]
-		}
-		s.tasks[tr.Path] = ts
-		s.byID[tr.ID] = ts
+		s.add(ts)
 	}
 	for _, a := range snap.Attempts {
 		if ts := s.byID[a.TaskRunID]; ts != nil {
 			ts.attempts = append(ts.attempts, a)
 			s.attempts[a.ID] = &attemptState{a: a, task: ts}
+			if a.Phase == run.Running {
+				s.runningAttempts++
+			}
 		}
 	}
 	arts := map[string]*run.Artifact{}
@@ -103,45 +119,41 @@ func newState(p *spec.Pipeline, snap *run.Snapshot) *state {
 		}
 		m[e.Name] = append(m[e.Name], a)
 	}
-	s.scopes[""] = nil
-	for path, ts := range s.tasks {
-		s.scopes[ts.scope] = append(s.scopes[ts.scope], path)
-	}
 	for k := range s.scopes {
-		sort.Strings(s.scopes[k])
+		sortScope(s, k)
+	}
+	if _, ok := s.scopes[""]; !ok {
+		s.scopes[""] = nil
 	}
 	return s
 }
 
-// scopeComponentFromSpec resolves a scope path to its DAG component by
-// walking the spec, so it works before the scope's own task state exists.
-func (s *state) scopeComponentFromSpec(scope string) *spec.Component {
-	c := &s.pipe.Root
-	if scope == "" {
-		return c
-	}
-	for _, name := range strings.Split(scope, "/") {
-		if c == nil || c.DAG == nil {
-			return nil
-		}
-		t := c.DAG.Tasks[name]
-		if t == nil {
-			return nil
-		}
-		c = s.pipe.Components[t.ComponentRef.Name]
-	}
-	return c
+// add indexes a task state under its scope.
+func (s *state) add(ts *taskState) {
+	s.tasks[ts.tr.Path] = ts
+	s.byID[ts.tr.ID] = ts
+	s.scopes[ts.scope] = append(s.scopes[ts.scope], ts.tr.Path)
 }
 
-// running counts the container attempts currently running.
-func (s *state) running() int {
-	n := 0
-	for _, as := range s.attempts {
-		if as.a.Phase == run.Running {
-			n++
+// sortScope orders a scope's children: iterations by index, tasks by name.
+func sortScope(s *state, scope string) {
+	paths := s.scopes[scope]
+	sort.SliceStable(paths, func(i, j int) bool {
+		a, b := s.tasks[paths[i]], s.tasks[paths[j]]
+		if a.index >= 0 && b.index >= 0 {
+			return a.index < b.index
 		}
+		return paths[i] < paths[j]
+	})
+}
+
+func (s *state) upstreamOf(t *spec.Task) []string {
+	if u, ok := s.upstream[t]; ok {
+		return u
 	}
-	return n
+	u := spec.Upstream(t)
+	s.upstream[t] = u
+	return u
 }
 
 func (ts *taskState) lastAttempt() *run.Attempt {
@@ -151,8 +163,17 @@ func (ts *taskState) lastAttempt() *run.Attempt {
 	return ts.attempts[len(ts.attempts)-1]
 }
 
+// completesAll reports whether a task runs once its upstream tasks ended,
+// however they ended (exit handlers, ignore_upstream_failure).
+func (ts *taskState) completesAll() bool {
+	return ts.task != nil && ts.task.TriggerPolicy != nil && ts.task.TriggerPolicy.Strategy == spec.StrategyAllUpstreamCompleted
+}
+
 // kindOf says how a task runs.
-func kindOf(p *spec.Pipeline, c *spec.Component) run.Kind {
+func kindOf(p *spec.Pipeline, t *spec.Task, c *spec.Component) run.Kind {
+	if t != nil && (t.ParameterIterator != nil || t.ArtifactIterator != nil) {
+		return run.KindLoop
+	}
 	if c == nil || c.DAG != nil {
 		return run.KindDAG
 	}
@@ -160,4 +181,9 @@ func kindOf(p *spec.Pipeline, c *spec.Component) run.Kind {
 		return run.KindImporter
 	}
 	return run.KindContainer
+}
+
+// isScope reports whether a kind has children.
+func isScope(k run.Kind) bool {
+	return k == run.KindDAG || k == run.KindLoop || k == run.KindIteration
 }

@@ -28,3 +28,11 @@ type Snapshot struct {
 	Artifacts []*Artifact
 	Events    []*ArtifactEvent
 }
+
+// CacheHit is an earlier successful task run whose results can be reused.
+type CacheHit struct {
+	TaskRun   *TaskRun
+	AttemptID string
+	// Artifacts are its output artifacts by output name.
+	Artifacts map[string][]*Artifact
+}

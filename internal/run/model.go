@@ -25,6 +25,8 @@ type Run struct {
 type Options struct {
 	Parallelism int  `json:"parallelism,omitempty"`
 	NoCache     bool `json:"no_cache,omitempty"`
+	// TaskTimeout bounds every attempt that has no timeout of its own.
+	TaskTimeout time.Duration `json:"task_timeout,omitempty"`
 }
 
 // Kind says what a TaskRun stands for in the plan.
@@ -34,6 +36,8 @@ const (
 	KindContainer Kind = "container" // runs a command through an executor
 	KindImporter  Kind = "importer"  // registers an existing artifact
 	KindDAG       Kind = "dag"       // a sub-DAG (nested pipeline, condition, exit handler)
+	KindLoop      Kind = "loop"      // a ParallelFor: its children are iterations
+	KindIteration Kind = "iteration" // one item of a loop: its children are the loop body's tasks
 )
 
 // TaskRun is one Task of the plan inside one Run.

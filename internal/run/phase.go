@@ -24,7 +24,9 @@ var Phases = []Phase{Pending, Running, Succeeded, Failed, Skipped, Cached, Cance
 // transitions is the one table of legal phase changes. A phase absent from
 // the keys is terminal: nothing leaves it.
 var transitions = map[Phase][]Phase{
-	Pending: {Running, Skipped, Cached, Canceled, Failed},
+	// Pending -> Succeeded: work that completes without running a process
+	// (an importer).
+	Pending: {Running, Succeeded, Skipped, Cached, Canceled, Failed},
 	Running: {Succeeded, Failed, Canceled},
 }
 

@@ -62,7 +62,7 @@ func Decode(file string, data []byte) (*Pipeline, []Warning, error) {
 			return nil, nil, fmt.Errorf("%s: re-encode platform spec: %w", file, err)
 		}
 		p.Platforms = plat
-		warns = append(warns, Warning{File: file, Path: "platforms", Msg: "platform-specific settings are kept but not applied by the local executor"})
+		warns = append(warns, platformWarnings(file, plat)...)
 	}
 	sort.Slice(warns, func(i, j int) bool { return warns[i].Path < warns[j].Path })
 	if err := Validate(file, p); err != nil {

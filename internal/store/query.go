@@ -181,17 +181,11 @@ func (s *Store) artifacts(ctx context.Context, runID string) ([]*run.Artifact, e
 	defer rows.Close()
 	var out []*run.Artifact
 	for rows.Next() {
-		var a run.Artifact
-		var md string
-		var created int64
-		if err := rows.Scan(&a.ID, &a.RunID, &a.URI, &a.SchemaTitle, &a.SchemaVersion, &md, &a.Digest, &a.Size, &created); err != nil {
+		a, err := scanArtifactWith(rows)
+		if err != nil {
 			return nil, fmt.Errorf("list artifacts of %s: %w", runID, err)
 		}
-		if a.Metadata, err = run.DecodeValues([]byte(md)); err != nil {
-			return nil, fmt.Errorf("artifact %s metadata: %w", a.URI, err)
-		}
-		a.CreatedAt = fromStamp(created)
-		out = append(out, &a)
+		out = append(out, a)
 	}
 	return out, rows.Err()
 }

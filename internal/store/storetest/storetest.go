@@ -77,14 +77,14 @@ func transitions(t *testing.T, s *store.Store) {
 	ctx := context.Background()
 	r := newRun("run-t")
 	must(t, s.Apply(ctx, &run.Changes{NewRuns: []*run.Run{r}}))
-	r.Phase = run.Succeeded
+	r.Phase = run.Running
+	must(t, s.Apply(ctx, &run.Changes{Runs: []*run.Run{r}}))
+	r.Phase = run.Pending
 	err := s.Apply(ctx, &run.Changes{Runs: []*run.Run{r}})
 	var te *run.TransitionError
 	if !errors.As(err, &te) {
-		t.Fatalf("pending -> succeeded: err = %v, want TransitionError", err)
+		t.Fatalf("running -> pending: err = %v, want TransitionError", err)
 	}
-	r.Phase = run.Running
-	must(t, s.Apply(ctx, &run.Changes{Runs: []*run.Run{r}}))
 	r.Phase = run.Failed
 	must(t, s.Apply(ctx, &run.Changes{Runs: []*run.Run{r}}))
 	r.Phase = run.Running
@@ -107,9 +107,11 @@ func atomicBatch(t *testing.T, s *store.Store) {
 	tr := newTask(r.ID, "tr-a", "a")
 	must(t, s.Apply(ctx, &run.Changes{NewRuns: []*run.Run{r}, NewTaskRuns: []*run.TaskRun{tr}}))
 	// A batch with one illegal update must leave nothing behind.
+	tr.Phase = run.Skipped
+	must(t, s.Apply(ctx, &run.Changes{TaskRuns: []*run.TaskRun{tr}}))
 	tr2 := newTask(r.ID, "tr-b", "b")
 	bad := *tr
-	bad.Phase = run.Succeeded // pending -> succeeded is illegal
+	bad.Phase = run.Running // skipped is terminal
 	err := s.Apply(ctx, &run.Changes{NewTaskRuns: []*run.TaskRun{tr2}, TaskRuns: []*run.TaskRun{&bad}})
 	if err == nil {
 		t.Fatal("illegal batch applied")
