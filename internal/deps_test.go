@@ -22,9 +22,10 @@ var allowed = map[string][]string{
 	"executor/local":        {"executor"},
 	"executor/executortest": {"executor"},
 	"pyenv":                 {},
+	"artifact":              {},
 	"store":                 {"run"},
 	"store/storetest":       {"run", "store"},
-	"engine":                {"spec", "run", "launch", "executor"},
+	"engine":                {"spec", "run", "launch", "executor", "artifact"},
 	"cli":                   {"*"},
 }
 
