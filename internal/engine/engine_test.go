@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/weir-dev/weir/internal/executor"
 	"github.com/weir-dev/weir/internal/run"
+	"github.com/weir-dev/weir/internal/spec"
 	"github.com/weir-dev/weir/internal/store"
 	"sigs.k8s.io/yaml"
 )
@@ -358,4 +360,22 @@ func attemptsOf(s *run.Snapshot, tr *run.TaskRun) []*run.Attempt {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Number < out[j].Number })
 	return out
+}
+
+func equalJSON(a, b any) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return string(ja) == string(jb)
+}
+
+func phases(as []*run.Attempt) []run.Phase {
+	var out []run.Phase
+	for _, a := range as {
+		out = append(out, a.Phase)
+	}
+	return out
+}
+
+func retryPolicy(base, max string, factor float64) *spec.RetryPolicy {
+	return &spec.RetryPolicy{BackoffDuration: base, BackoffMaxDuration: max, BackoffFactor: factor, MaxRetryCount: 5}
 }
