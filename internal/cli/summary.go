@@ -110,17 +110,7 @@ func summarize(s *run.Snapshot) *runSummary {
 		attempts[a.TaskRunID] = append(attempts[a.TaskRunID], a)
 	}
 	tasks := append([]*run.TaskRun{}, s.TaskRuns...)
-	// Tasks in the order they started (never-started ones last), then by path.
-	sort.SliceStable(tasks, func(i, j int) bool {
-		a, b := tasks[i], tasks[j]
-		if a.StartedAt.IsZero() != b.StartedAt.IsZero() {
-			return !a.StartedAt.IsZero()
-		}
-		if !a.StartedAt.Equal(b.StartedAt) {
-			return a.StartedAt.Before(b.StartedAt)
-		}
-		return a.Path < b.Path
-	})
+	sort.SliceStable(tasks, func(i, j int) bool { return lessPath(tasks[i].Path, tasks[j].Path) })
 	for _, t := range tasks {
 		ts := taskSummary{
 			Name: t.Path, Kind: t.Kind, State: t.Phase, Error: t.Error, DurationMS: millis(t.StartedAt, t.FinishedAt),
@@ -165,7 +155,17 @@ func writeJSON(w io.Writer, v any) error {
 func writeSummary(w io.Writer, s *runSummary, tails bool) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TASK\tSTATE\tDURATION\tOUTPUTS")
+	loops := loopCounts(s.Tasks)
 	for _, t := range s.Tasks {
+		// Iterations are summarised on their loop's row; only failures
+		// inside them are listed.
+		if insideIteration(t.Name) && t.State != run.Failed {
+			continue
+		}
+		if c, ok := loops[t.Name]; ok {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Name, t.State, formatDuration(t.DurationMS), c)
+			continue
+		}
 		state := string(t.State)
 		if t.Attempts > 1 {
 			state = fmt.Sprintf("%s (%d attempts)", state, t.Attempts)
@@ -198,6 +198,41 @@ func writeSummary(w io.Writer, s *runSummary, tails bool) {
 	if s.Error != "" && s.State != run.Succeeded {
 		fmt.Fprintf(w, "error: %s\n", s.Error)
 	}
+}
+
+// loopCounts describes each loop by its iterations' states.
+func loopCounts(tasks []taskSummary) map[string]string {
+	counts := map[string]map[run.Phase]int{}
+	for _, t := range tasks {
+		if t.Kind == run.KindLoop {
+			if counts[t.Name] == nil {
+				counts[t.Name] = map[run.Phase]int{}
+			}
+		}
+		if t.Kind == run.KindIteration {
+			loop := t.Name[:strings.LastIndexByte(t.Name, '/')]
+			if counts[loop] == nil {
+				counts[loop] = map[run.Phase]int{}
+			}
+			counts[loop][t.State]++
+		}
+	}
+	out := map[string]string{}
+	for loop, c := range counts {
+		total := 0
+		var parts []string
+		for _, ph := range run.Phases {
+			if c[ph] > 0 {
+				total += c[ph]
+				parts = append(parts, fmt.Sprintf("%d %s", c[ph], ph))
+			}
+		}
+		out[loop] = fmt.Sprintf("%d iterations: %s", total, strings.Join(parts, ", "))
+		if total == 0 {
+			out[loop] = "0 iterations"
+		}
+	}
+	return out
 }
 
 func formatOutputs(io ioSummary) []string {

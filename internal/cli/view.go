@@ -40,6 +40,27 @@ type row struct {
 	start   time.Time
 	end     time.Time
 	attempt int
+	iters   map[string]run.Phase // a loop's iterations
+}
+
+// counts summarises a loop's iterations, e.g. "3/10 done, 2 running".
+func (r *row) counts() string {
+	if r.iters == nil {
+		return ""
+	}
+	by := map[run.Phase]int{}
+	for _, ph := range r.iters {
+		by[ph]++
+	}
+	done := by[run.Succeeded] + by[run.Cached] + by[run.Skipped]
+	s := fmt.Sprintf("  %d/%d done", done, len(r.iters))
+	if by[run.Running] > 0 {
+		s += fmt.Sprintf(", %d running", by[run.Running])
+	}
+	if by[run.Failed] > 0 {
+		s += fmt.Sprintf(", %d failed", by[run.Failed])
+	}
+	return s
 }
 
 func newView(e *env, enabled, verbose bool) *view {
@@ -100,6 +121,27 @@ func (v *view) observe(ev engine.Event) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	t := ev.Task
+	if ev.Attempt != nil {
+		v.follow(t.Path, ev.Attempt)
+	}
+	if loop, inside := loopOf(t.Path); inside {
+		// Iterations are counted on their loop's row; only failures
+		// inside them get a line of their own.
+		if t.Kind == run.KindIteration {
+			lr := v.tasks[loop]
+			if lr != nil {
+				if lr.iters == nil {
+					lr.iters = map[string]run.Phase{}
+				}
+				lr.iters[t.Path] = t.Phase
+				v.dirty = true
+			}
+		}
+		if v.enabled && t.Phase == run.Failed {
+			v.line(t)
+		}
+		return
+	}
 	r := v.tasks[t.Path]
 	if r == nil {
 		r = &row{}
@@ -110,19 +152,27 @@ func (v *view) observe(ev engine.Event) {
 	r.state, r.start, r.end = t.Phase, t.StartedAt, t.FinishedAt
 	if ev.Attempt != nil {
 		r.attempt = ev.Attempt.Number
-		v.follow(t.Path, ev.Attempt)
 	}
 	v.dirty = true
 	if v.enabled && !v.live && changed && t.Phase != run.Pending {
-		line := fmt.Sprintf("%-8s %s", t.Phase, t.Path)
-		if t.Phase.Terminal() && !t.StartedAt.IsZero() {
-			line += " (" + formatDuration(t.FinishedAt.Sub(t.StartedAt).Milliseconds()) + ")"
-		}
-		if t.Phase == run.Failed && t.Error != "" {
-			line += ": " + strip(t.Error)
-		}
-		fmt.Fprintln(v.w, line)
+		v.line(t)
 	}
+}
+
+// line prints one state change (plain mode, and failures inside loops);
+// the caller holds mu.
+func (v *view) line(t *run.TaskRun) {
+	if v.live {
+		return // the table shows it; a failure is listed in the summary
+	}
+	line := fmt.Sprintf("%-8s %s", t.Phase, t.Path)
+	if t.Phase.Terminal() && !t.StartedAt.IsZero() {
+		line += " (" + formatDuration(t.FinishedAt.Sub(t.StartedAt).Milliseconds()) + ")"
+	}
+	if t.Phase == run.Failed && t.Error != "" {
+		line += ": " + strip(t.Error)
+	}
+	fmt.Fprintln(v.w, line)
 }
 
 var marks = map[run.Phase]string{
@@ -151,7 +201,7 @@ func (v *view) redraw() {
 			d = formatDuration(now.Sub(r.start).Milliseconds())
 			v.dirty = true // keep the clock moving
 		}
-		fmt.Fprintf(&b, "\x1b[2K %s %-40s %-10s %s\n", marks[r.state], path, r.state, d)
+		fmt.Fprintf(&b, "\x1b[2K %s %-40s %-10s %s%s\n", marks[r.state], path, r.state, d, r.counts())
 	}
 	v.drawn = len(v.rows)
 	io.WriteString(v.w, b.String())
