@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -25,6 +26,7 @@ type runFlags struct {
 	pipelineRoot string
 	parallelism  int
 	noCache      bool
+	taskTimeout  time.Duration
 	output       string
 	verbose      bool
 }
@@ -50,6 +52,7 @@ Exit status: 0 the run succeeded, 1 it failed or was canceled, 2 invalid input.`
 	fl.StringVar(&f.pipelineRoot, "pipeline-root", "", "where artifacts are written (default $WEIR_HOME/artifacts)")
 	fl.IntVar(&f.parallelism, "parallelism", 0, "maximum number of tasks running at once (default: number of CPUs)")
 	fl.BoolVar(&f.noCache, "no-cache", false, "never reuse cached task results")
+	fl.DurationVar(&f.taskTimeout, "task-timeout", 0, "kill an attempt that runs longer than this (e.g. 30s, 10m); a task's own kfp.kubernetes.set_timeout wins")
 	fl.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "stream every task's output, prefixed with the task name")
 	return c
@@ -58,6 +61,9 @@ Exit status: 0 the run succeeded, 1 it failed or was canceled, 2 invalid input.`
 func (e *env) run(ctx context.Context, file string, f *runFlags) error {
 	if f.output != "text" && f.output != "json" {
 		return invalid(fmt.Errorf("--output %q: want text or json", f.output))
+	}
+	if f.taskTimeout < 0 {
+		return invalid(fmt.Errorf("--task-timeout %s: must be positive", f.taskTimeout))
 	}
 	if f.parallelism < 0 {
 		return invalid(fmt.Errorf("--parallelism %d: must be positive", f.parallelism))
@@ -88,7 +94,7 @@ func (e *env) run(ctx context.Context, file string, f *runFlags) error {
 	}
 	sub := engine.Submission{
 		Spec: data, SpecFile: filepath.Base(file), Params: params, PipelineRoot: root,
-		Options: run.Options{Parallelism: f.parallelism, NoCache: f.noCache},
+		Options: run.Options{Parallelism: f.parallelism, NoCache: f.noCache, TaskTimeout: f.taskTimeout},
 	}
 	r, p, warns, err := engine.Prepare(sub)
 	for _, w := range warns {

@@ -41,6 +41,7 @@ type taskSummary struct {
 	Inputs     ioSummary  `json:"inputs"`
 	Outputs    ioSummary  `json:"outputs"`
 	Log        string     `json:"log,omitempty"`
+	CachedFrom string     `json:"cached_from"`
 	Attempt    []attemptS `json:"attempt_history,omitempty"`
 }
 
@@ -113,7 +114,7 @@ func summarize(s *run.Snapshot) *runSummary {
 	sort.SliceStable(tasks, func(i, j int) bool { return lessPath(tasks[i].Path, tasks[j].Path) })
 	for _, t := range tasks {
 		ts := taskSummary{
-			Name: t.Path, Kind: t.Kind, State: t.Phase, Error: t.Error, DurationMS: millis(t.StartedAt, t.FinishedAt),
+			Name: t.Path, Kind: t.Kind, State: t.Phase, Error: t.Error, DurationMS: millis(t.StartedAt, t.FinishedAt), CachedFrom: t.CachedFrom,
 			Inputs:  ioSummary{Parameters: orEmpty(t.Inputs), Artifacts: orEmptyArts(io[ioKey{t.ID, run.EventInput}])},
 			Outputs: ioSummary{Parameters: orEmpty(t.Outputs), Artifacts: orEmptyArts(io[ioKey{t.ID, run.EventOutput}])},
 		}

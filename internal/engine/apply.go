@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/weir-dev/weir/internal/executor"
@@ -36,7 +38,12 @@ func (b *batch) task(x *execution, tr *run.TaskRun) {
 // apply carries out the planner's decisions: it records every change in one
 // transaction first, then starts the attempts it created.
 func (x *execution) apply(ctx context.Context, acts []action) error {
-	b := &batch{now: time.Now().UTC()}
+	b := x.pending
+	if b == nil {
+		b = &batch{}
+	}
+	x.pending = nil
+	b.now = time.Now().UTC()
 	for _, a := range acts {
 		ts := x.st.tasks[a.path]
 		switch a.kind {
@@ -79,9 +86,7 @@ func (x *execution) apply(ctx context.Context, acts []action) error {
 		return nil
 	}
 	started := &batch{now: b.now}
-	for _, as := range b.starts {
-		x.launch(ctx, as, started)
-	}
+	x.launchAll(ctx, b.starts, started)
 	return x.commit(ctx, &started.ch, started.events)
 }
 
@@ -253,46 +258,90 @@ func (x *execution) timeout(ts *taskState) time.Duration {
 	return x.st.run.Options.TaskTimeout
 }
 
-// launch starts a recorded attempt and records its handle.
-func (x *execution) launch(ctx context.Context, as *attemptState, b *batch) {
-	fail := func(err error) {
-		x.finishAttempt(ctx, as, executor.Status{State: executor.StateExited, ExitCode: -1, Message: err.Error()}, &b.ch)
-		b.events = append(b.events, x.event(as.task.tr, as.a))
+// launched is the outcome of starting one attempt.
+type launched struct {
+	as     *attemptState
+	handle executor.Handle
+	err    error
+}
+
+// launchAll starts recorded attempts, several at once (preparing a step
+// creates directories, and the first step of a Python environment builds
+// it), then records their handles or failures.
+func (x *execution) launchAll(ctx context.Context, starts []*attemptState, b *batch) {
+	results := make([]launched, len(starts))
+	workers := min(len(starts), 8)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				results[i] = x.start(ctx, starts[i])
+			}
+		}()
 	}
+	for i := range starts {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, r := range results {
+		as := r.as
+		if r.err != nil {
+			x.finishAttempt(ctx, as, executor.Status{State: executor.StateExited, ExitCode: -1, Message: r.err.Error()}, &b.ch)
+			b.events = append(b.events, x.event(as.task.tr, as.a))
+			continue
+		}
+		as.a.Handle = string(r.handle)
+		b.ch.Attempts = append(b.ch.Attempts, as.a)
+		// A very short step may have ended before its handle was stored;
+		// make sure its completion is looked at.
+		select {
+		case x.wake <- as.a.ID:
+		default:
+		}
+	}
+}
+
+// start prepares and starts one attempt. It only touches the attempt's own
+// state, so starts can run concurrently.
+func (x *execution) start(ctx context.Context, as *attemptState) launched {
+	out := launched{as: as}
 	p, err := x.prepare(as)
 	if err != nil {
-		fail(fmt.Errorf("prepare: %w", err))
-		return
+		out.err = fmt.Errorf("prepare: %w", err)
+		return out
 	}
 	as.step = &stepRuntime{prepared: p}
-	argv, env := p.Argv, p.Env
+	// Temporary files of the step stay inside its work directory.
+	tmp := filepath.Join(filepath.Dir(p.OutputFile), "tmp")
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		out.err = fmt.Errorf("prepare: %w", err)
+		return out
+	}
+	argv, env := p.Argv, append([]string{"TMPDIR=" + tmp}, p.Env...)
 	if x.e.envs != nil {
 		wrapped, extra, err := x.e.envs.Wrap(ctx, argv)
 		if err != nil {
-			fail(err)
-			return
+			out.err = err
+			return out
 		}
-		argv, env = wrapped, append(extra, env...)
+		argv = wrapped
+		env = append(append(extra, "TMPDIR="+tmp), p.Env...)
 	}
 	x.e.route(as.a.ID, x.wake)
-	h, err := x.e.exec.Start(ctx, executor.Spec{
+	out.handle, out.err = x.e.exec.Start(ctx, executor.Spec{
 		AttemptID: as.a.ID, Command: argv, Env: env, Timeout: x.timeout(as.task),
 		Dir: filepath.Dir(p.OutputFile), LogPath: as.a.LogPath,
 	})
-	if err != nil {
+	if out.err != nil {
 		x.e.unroute(as.a.ID)
-		fail(err)
-		return
+	} else {
+		x.log.Debug("attempt started", slog.String("task", as.task.tr.Path), slog.Int("attempt", as.a.Number))
 	}
-	as.a.Handle = string(h)
-	b.ch.Attempts = append(b.ch.Attempts, as.a)
-	x.log.Debug("attempt started", slog.String("task", as.task.tr.Path), slog.Int("attempt", as.a.Number))
-	// A very short step may have ended before its handle was stored; make
-	// sure its completion is looked at.
-	select {
-	case x.wake <- as.a.ID:
-	default:
-	}
+	return out
 }
 
 // finishAttempt records the end of an attempt and what it means for its

@@ -153,6 +153,8 @@ type execution struct {
 	parallelism int
 	canceling   bool
 	log         *slog.Logger
+	// pending holds finished attempts' results until the next commit.
+	pending *batch
 }
 
 func (x *execution) unrouteAll() {
@@ -166,7 +168,7 @@ func (x *execution) loop(ctx context.Context, cancel <-chan struct{}) (*run.Run,
 		acts, wakeAt := decide(x.st, planInput{
 			slots: x.parallelism - x.st.runningAttempts, now: time.Now(), canceling: x.canceling,
 		})
-		if len(acts) > 0 {
+		if len(acts) > 0 || x.pending != nil {
 			if err := x.apply(ctx, acts); err != nil {
 				return nil, err
 			}
@@ -198,8 +200,9 @@ func (x *execution) loop(ctx context.Context, cancel <-chan struct{}) (*run.Run,
 	}
 }
 
-// completions handles a finished attempt and any others already signalled,
-// committing their results in one batch.
+// completions handles a finished attempt and any others already signalled.
+// Their results join the next round's batch, which is committed before
+// anything that depends on them starts.
 func (x *execution) completions(ctx context.Context, first string) error {
 	ids := []string{first}
 	for more := true; more; {
@@ -210,8 +213,6 @@ func (x *execution) completions(ctx context.Context, first string) error {
 			more = false
 		}
 	}
-	ch := &run.Changes{}
-	var events []Event
 	for _, id := range ids {
 		as := x.st.attempts[id]
 		if as == nil || as.a.Phase.Terminal() {
@@ -224,9 +225,12 @@ func (x *execution) completions(ctx context.Context, first string) error {
 		if status.State == executor.StateRunning {
 			continue
 		}
-		events = append(events, x.finishAttempt(ctx, as, status, ch)...)
+		if x.pending == nil {
+			x.pending = &batch{}
+		}
+		x.pending.events = append(x.pending.events, x.finishAttempt(ctx, as, status, &x.pending.ch)...)
 	}
-	return x.commit(ctx, ch, events)
+	return nil
 }
 
 func (x *execution) commit(ctx context.Context, ch *run.Changes, events []Event) error {
