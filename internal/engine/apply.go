@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -222,8 +222,11 @@ func (x *execution) inputEvents(ts *taskState, attemptID string, b *batch) {
 	}
 }
 
+// attemptDir is an attempt's work directory, holding its log, executor
+// output and temporary files: runs/<run>/<task path with dots>.<attempt>,
+// one directory level so that starting a step costs one mkdir.
 func (x *execution) attemptDir(ts *taskState, n int) string {
-	return filepath.Join(x.e.cfg.Home, "runs", x.st.run.ID, "tasks", filepath.FromSlash(ts.tr.Path), fmt.Sprint(n))
+	return filepath.Join(x.e.cfg.Home, "runs", x.st.run.ID, strings.ReplaceAll(ts.tr.Path, "/", ".")+"."+strconv.Itoa(n))
 }
 
 // prepare builds the executor-protocol view of an attempt.
@@ -316,11 +319,7 @@ func (x *execution) start(ctx context.Context, as *attemptState) launched {
 	}
 	as.step = &stepRuntime{prepared: p}
 	// Temporary files of the step stay inside its work directory.
-	tmp := filepath.Join(filepath.Dir(p.OutputFile), "tmp")
-	if err := os.MkdirAll(tmp, 0o755); err != nil {
-		out.err = fmt.Errorf("prepare: %w", err)
-		return out
-	}
+	tmp := filepath.Dir(p.OutputFile)
 	argv, env := p.Argv, append([]string{"TMPDIR=" + tmp}, p.Env...)
 	if x.e.envs != nil {
 		wrapped, extra, err := x.e.envs.Wrap(ctx, argv)
@@ -409,8 +408,8 @@ func (x *execution) failureSummary(path string) string {
 	// Descend to the innermost failed task for a useful message.
 	for isScope(ts.tr.Kind) {
 		var inner *taskState
-		for _, p := range x.st.scopes[ts.tr.Path] {
-			if c := x.st.tasks[p]; c.tr.Phase == run.Failed {
+		for _, c := range x.st.scope(ts.tr.Path).children {
+			if c.tr.Phase == run.Failed {
 				inner = c
 				break
 			}

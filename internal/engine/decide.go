@@ -33,6 +33,7 @@ type planInput struct {
 	slots     int       // how many more attempts may start now (run parallelism)
 	now       time.Time // for retry backoff
 	canceling bool      // the run is being canceled: only exit tasks still start
+	window    int       // open iterations of a loop without a parallelism limit
 }
 
 // decide looks at a run's state and returns what should happen next, and
@@ -70,54 +71,70 @@ type planner struct {
 
 // visit plans one scope and reports whether all its children ended, and if
 // any failed (or, failing that, was canceled), which.
-func (p *planner) visit(scope string) (done bool, outcome run.Phase, culprit string) {
+func (p *planner) visit(path string) (done bool, outcome run.Phase, culprit string) {
 	s := p.s
-	done = true
-	// A loop's iterations start within its parallelism limit.
+	sc := s.scopes[path]
+	if sc == nil {
+		return true, "", ""
+	}
+	for sc.first < len(sc.children) && sc.children[sc.first].tr.Phase.Terminal() {
+		c := sc.children[sc.first]
+		switch {
+		case c.tr.Phase == run.Failed && sc.outcome != run.Failed:
+			sc.outcome, sc.culprit = run.Failed, c.tr.Path
+		case c.tr.Phase == run.Canceled && sc.outcome == "":
+			sc.outcome, sc.culprit = run.Canceled, c.tr.Path
+		}
+		sc.first++
+	}
+	done, outcome, culprit = true, sc.outcome, sc.culprit
+	// A loop keeps at most limit iterations open: its parallelismLimit, or
+	// a window that keeps the run's slots busy. Iterations start in order,
+	// so the first pending one past the limit ends the scan.
 	limit, active := 0, 0
-	if lt := s.tasks[scope]; lt != nil && lt.tr.Kind == run.KindLoop {
-		if ip := lt.task.IteratorPolicy; ip != nil {
+	if lt := s.tasks[path]; lt != nil && lt.tr.Kind == run.KindLoop {
+		limit = p.in.window
+		if ip := lt.task.IteratorPolicy; ip != nil && ip.ParallelismLimit > 0 {
 			limit = ip.ParallelismLimit
 		}
-		for _, c := range s.scopes[scope] {
-			if s.tasks[c].tr.Phase == run.Running {
-				active++
-			}
-		}
 	}
-	for _, path := range s.scopes[scope] {
-		ts := s.tasks[path]
+	for _, ts := range sc.children[sc.first:] {
 		switch ph := ts.tr.Phase; {
 		case ph == run.Pending:
 			done = false
-			p.pending(ts, &active, limit)
+			if ts.index >= 0 && !p.in.canceling {
+				if limit > 0 && active >= limit {
+					return done, outcome, culprit
+				}
+				active++
+			}
+			p.pending(ts)
 		case ph == run.Running:
 			done = false
+			if ts.index >= 0 {
+				active++
+			}
 			p.running(ts)
 		case ph == run.Failed:
 			if outcome != run.Failed {
-				outcome, culprit = run.Failed, path
+				outcome, culprit = run.Failed, ts.tr.Path
 			}
 		case ph == run.Canceled:
 			if outcome == "" {
-				outcome, culprit = run.Canceled, path
+				outcome, culprit = run.Canceled, ts.tr.Path
 			}
 		}
 	}
 	return done, outcome, culprit
 }
 
-func (p *planner) pending(ts *taskState, active *int, limit int) {
+func (p *planner) pending(ts *taskState) {
 	path := ts.tr.Path
 	if p.in.canceling && !ts.completesAll() {
 		p.acts = append(p.acts, action{kind: actCancelTask, path: path, reason: "run canceled"})
 		return
 	}
 	if ts.index >= 0 {
-		if limit > 0 && *active >= limit {
-			return
-		}
-		*active++
 		p.acts = append(p.acts, action{kind: actStart, path: path})
 		return
 	}

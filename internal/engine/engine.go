@@ -167,6 +167,7 @@ func (x *execution) loop(ctx context.Context, cancel <-chan struct{}) (*run.Run,
 	for {
 		acts, wakeAt := decide(x.st, planInput{
 			slots: x.parallelism - x.st.runningAttempts, now: time.Now(), canceling: x.canceling,
+			window: 2 * x.parallelism,
 		})
 		if len(acts) > 0 || x.pending != nil {
 			if err := x.apply(ctx, acts); err != nil {

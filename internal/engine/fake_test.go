@@ -90,11 +90,10 @@ func (f *fakeExecutor) finish(id string, code int) {
 	f.changed <- id
 }
 
-// taskFromLog recovers the task path from .../tasks/<path>/<n>/log.
+// taskFromLog recovers the task path from runs/<run>/<dotted path>.<n>/log.
 func taskFromLog(p string) string {
-	dir := filepath.Dir(filepath.Dir(p))
-	i := strings.Index(dir, string(filepath.Separator)+"tasks"+string(filepath.Separator))
-	return filepath.ToSlash(dir[i+len("/tasks/"):])
+	dir := filepath.Base(filepath.Dir(p))
+	return strings.ReplaceAll(dir[:strings.LastIndexByte(dir, '.')], ".", "/")
 }
 
 func (f *fakeExecutor) Poll(_ context.Context, h executor.Handle) (executor.Status, error) {

@@ -21,15 +21,17 @@ type resolvedInputs struct {
 func (s *state) scopeParam(scope, name string) (any, bool) {
 	for {
 		var vals map[string]any
+		iteration := false
 		if scope == "" {
 			vals = s.run.Parameters
 		} else if ts := s.tasks[scope]; ts != nil {
-			vals = ts.tr.Inputs
+			vals, iteration = ts.tr.Inputs, ts.tr.Kind == run.KindIteration
 		}
 		if v, ok := vals[name]; ok {
 			return v, true
 		}
-		if !spec.IsChannel(name) || scope == "" {
+		// An iteration holds only its item; the loop holds the rest.
+		if scope == "" || (!iteration && !spec.IsChannel(name)) {
 			break
 		}
 		scope = scopeOf(scope)

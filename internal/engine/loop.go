@@ -8,10 +8,9 @@ import (
 	"github.com/weir-dev/weir/internal/spec"
 )
 
-// startLoop expands a ParallelFor into one pending iteration per item. An
-// iteration's inputs are the loop's inputs plus the item under the loop's
-// item input name; the planner starts iterations within the loop's
-// parallelism limit.
+// startLoop expands a ParallelFor into one pending iteration per item,
+// holding the item under the loop's item input name; the planner starts
+// iterations within the loop's parallelism limit.
 func (x *execution) startLoop(ts *taskState, b *batch) error {
 	type item struct {
 		param any
@@ -48,14 +47,10 @@ func (x *execution) startLoop(ts *taskState, b *batch) error {
 	ts.tr.Phase = run.Running
 	b.task(x, ts.tr)
 	for i, itm := range items {
-		inputs := make(map[string]any, len(ts.tr.Inputs)+1)
-		for k, v := range ts.tr.Inputs {
-			inputs[k] = v
-		}
-		arts := make(map[string][]*run.Artifact, len(ts.inArts)+1)
-		for k, v := range ts.inArts {
-			arts[k] = v
-		}
+		// An iteration stores only its item: the loop's other inputs are
+		// looked up on the loop, so a loop of n items stores O(n) values.
+		inputs := map[string]any{}
+		arts := map[string][]*run.Artifact{}
 		if itm.art != nil {
 			arts[itemInput] = []*run.Artifact{itm.art}
 		} else {

@@ -172,11 +172,11 @@ func (x *execution) loopOutputs(ts *taskState, b *batch) error {
 	if outs == nil {
 		return nil
 	}
-	iters := x.st.scopes[ts.tr.Path]
+	iters := x.st.scope(ts.tr.Path).children
 	for _, name := range sortedNames(outs.Parameters) {
 		vals := []any{}
-		for _, p := range iters {
-			if it := x.st.tasks[p]; it.tr.Phase.Done() {
+		for _, it := range iters {
+			if it.tr.Phase.Done() {
 				if v, ok := it.tr.Outputs[name]; ok {
 					vals = append(vals, v)
 				}
@@ -186,8 +186,8 @@ func (x *execution) loopOutputs(ts *taskState, b *batch) error {
 	}
 	for _, name := range sortedNames(outs.Artifacts) {
 		ts.outArts[name] = nil
-		for _, p := range iters {
-			if it := x.st.tasks[p]; it.tr.Phase.Done() {
+		for _, it := range iters {
+			if it.tr.Phase.Done() {
 				ts.outArts[name] = append(ts.outArts[name], it.outArts[name]...)
 			}
 		}

@@ -18,9 +18,9 @@ type state struct {
 	tasks    map[string]*taskState // by path
 	byID     map[string]*taskState
 	attempts map[string]*attemptState // by attempt id
-	// scopes lists, per open scope path ("" is the root DAG), the paths of
-	// its children: a DAG's tasks, a loop's iterations in index order.
-	scopes map[string][]string
+	// scopes holds, per scope path ("" is the root DAG), its children: a
+	// DAG's tasks, a loop's iterations in index order.
+	scopes map[string]*scope
 	// upstream caches spec.Upstream per task.
 	upstream map[*spec.Task][]string
 	// running counts attempts in the running phase.
@@ -36,6 +36,18 @@ type taskState struct {
 	attempts []*run.Attempt
 	inArts   map[string][]*run.Artifact
 	outArts  map[string][]*run.Artifact
+}
+
+// scope is the children of a DAG, loop or iteration, with a scan cursor:
+// children before first have all ended, and outcome/culprit remember
+// whether one of them failed or was canceled. The planner advances first,
+// a cache that never changes what it decides, so that a loop of many
+// iterations is not rescanned from the start on every round.
+type scope struct {
+	children []*taskState
+	first    int
+	outcome  run.Phase
+	culprit  string
 }
 
 type attemptState struct {
@@ -64,7 +76,7 @@ func newState(p *spec.Pipeline, snap *run.Snapshot) *state {
 	s := &state{
 		pipe: p, run: snap.Run,
 		tasks: map[string]*taskState{}, byID: map[string]*taskState{},
-		attempts: map[string]*attemptState{}, scopes: map[string][]string{},
+		attempts: map[string]*attemptState{}, scopes: map[string]*scope{},
 		upstream: map[*spec.Task][]string{},
 	}
 	// Parents before children: a child's place in the spec is found
@@ -119,11 +131,14 @@ func newState(p *spec.Pipeline, snap *run.Snapshot) *state {
 		}
 		m[e.Name] = append(m[e.Name], a)
 	}
-	for k := range s.scopes {
-		sortScope(s, k)
-	}
-	if _, ok := s.scopes[""]; !ok {
-		s.scopes[""] = nil
+	for _, sc := range s.scopes {
+		sort.SliceStable(sc.children, func(i, j int) bool {
+			a, b := sc.children[i], sc.children[j]
+			if a.index >= 0 && b.index >= 0 {
+				return a.index < b.index
+			}
+			return a.tr.Path < b.tr.Path
+		})
 	}
 	return s
 }
@@ -132,19 +147,17 @@ func newState(p *spec.Pipeline, snap *run.Snapshot) *state {
 func (s *state) add(ts *taskState) {
 	s.tasks[ts.tr.Path] = ts
 	s.byID[ts.tr.ID] = ts
-	s.scopes[ts.scope] = append(s.scopes[ts.scope], ts.tr.Path)
+	s.scope(ts.scope).children = append(s.scope(ts.scope).children, ts)
 }
 
-// sortScope orders a scope's children: iterations by index, tasks by name.
-func sortScope(s *state, scope string) {
-	paths := s.scopes[scope]
-	sort.SliceStable(paths, func(i, j int) bool {
-		a, b := s.tasks[paths[i]], s.tasks[paths[j]]
-		if a.index >= 0 && b.index >= 0 {
-			return a.index < b.index
-		}
-		return paths[i] < paths[j]
-	})
+// scope returns the children of a scope path, creating the entry.
+func (s *state) scope(path string) *scope {
+	sc := s.scopes[path]
+	if sc == nil {
+		sc = &scope{}
+		s.scopes[path] = sc
+	}
+	return sc
 }
 
 func (s *state) upstreamOf(t *spec.Task) []string {

@@ -125,10 +125,9 @@ func Prepare(s Step) (*Prepared, error) {
 			ei.Outputs.Parameters = map[string]outputParameter{}
 		}
 		for name := range d.Parameters {
-			f := filepath.Join(s.WorkDir, "outputs", name)
+			f := filepath.Join(s.WorkDir, "output-"+name)
 			p.ParamFiles[name] = f
 			ei.Outputs.Parameters[name] = outputParameter{OutputFile: f}
-			dirs = append(dirs, filepath.Dir(f))
 		}
 		if len(d.Artifacts) > 0 {
 			ei.Outputs.Artifacts = map[string]artifactList{}
@@ -144,7 +143,12 @@ func Prepare(s Step) (*Prepared, error) {
 			dirs = append(dirs, filepath.Dir(LocalPath(a.URI)))
 		}
 	}
+	made := map[string]bool{}
 	for _, d := range dirs {
+		if made[d] {
+			continue
+		}
+		made[d] = true
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("prepare step: %w", err)
 		}

@@ -56,7 +56,7 @@ func TestPlaceholders(t *testing.T) {
 	}
 	want := []string{
 		"prog", "hi there", "n=3", "/a/b/data", "/a/b/data", `{"rows":3}`, "a-hi there-z", "--no-opt", "--msg", "<hi there>",
-		filepath.Join(s.WorkDir, "outputs", "count"), s.OutputRoot + "/model", filepath.Join(s.WorkDir, "executor_output.json"),
+		filepath.Join(s.WorkDir, "output-count"), s.OutputRoot + "/model", filepath.Join(s.WorkDir, "executor_output.json"),
 		"job/run1/train/tr1",
 	}
 	if !reflect.DeepEqual(p.Argv, want) {

@@ -30,43 +30,43 @@ func (s *Store) Apply(ctx context.Context, c *run.Changes) (err error) {
 		}
 	}
 	for _, r := range c.Runs {
-		if err := checkPhase(ctx, tx, "run", "runs", r.ID, r.Phase); err != nil {
+		if err := s.checkPhase(ctx, tx, "run", sqlRunPhase, r.ID, r.Phase); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE runs SET phase=?, error=?, started_at=?, finished_at=? WHERE id=?`,
+		if _, err := s.stmt(ctx, tx, sqlUpdateRun).ExecContext(ctx,
 			string(r.Phase), r.Error, stamp(r.StartedAt), stamp(r.FinishedAt), r.ID); err != nil {
 			return fmt.Errorf("update run %s: %w", r.ID, err)
 		}
 	}
 	for _, t := range c.NewTaskRuns {
-		if err := insertTaskRun(ctx, tx, t); err != nil {
+		if err := s.insertTaskRun(ctx, tx, t); err != nil {
 			return err
 		}
 	}
 	for _, t := range c.TaskRuns {
-		if err := checkPhase(ctx, tx, "task run", "task_runs", t.ID, t.Phase); err != nil {
+		if err := s.checkPhase(ctx, tx, "task run", sqlTaskRunPhase, t.ID, t.Phase); err != nil {
 			return err
 		}
 		in, out, err := encodeIO(t)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE task_runs SET phase=?, error=?, inputs=?, outputs=?, cache_key=?, cached_from=?, started_at=?, finished_at=? WHERE id=?`,
+		if _, err := s.stmt(ctx, tx, sqlUpdateTaskRun).ExecContext(ctx,
 			string(t.Phase), t.Error, in, out, t.CacheKey, t.CachedFrom, stamp(t.StartedAt), stamp(t.FinishedAt), t.ID); err != nil {
 			return fmt.Errorf("update task run %s: %w", t.Path, err)
 		}
 	}
 	for _, a := range c.NewAttempts {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO attempts (id, task_run_id, number, phase, handle, exit_code, error, log_path, created_at, started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+		if _, err := s.stmt(ctx, tx, sqlInsertAttempt).ExecContext(ctx,
 			a.ID, a.TaskRunID, a.Number, string(a.Phase), a.Handle, nullInt(a.ExitCode), a.Error, a.LogPath, stamp(a.CreatedAt), stamp(a.StartedAt), stamp(a.FinishedAt)); err != nil {
 			return fmt.Errorf("insert attempt %s: %w", a.ID, err)
 		}
 	}
 	for _, a := range c.Attempts {
-		if err := checkPhase(ctx, tx, "attempt", "attempts", a.ID, a.Phase); err != nil {
+		if err := s.checkPhase(ctx, tx, "attempt", sqlAttemptPhase, a.ID, a.Phase); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE attempts SET phase=?, handle=?, exit_code=?, error=?, started_at=?, finished_at=? WHERE id=?`,
+		if _, err := s.stmt(ctx, tx, sqlUpdateAttempt).ExecContext(ctx,
 			string(a.Phase), a.Handle, nullInt(a.ExitCode), a.Error, stamp(a.StartedAt), stamp(a.FinishedAt), a.ID); err != nil {
 			return fmt.Errorf("update attempt %s: %w", a.ID, err)
 		}
@@ -76,13 +76,13 @@ func (s *Store) Apply(ctx context.Context, c *run.Changes) (err error) {
 		if err != nil {
 			return fmt.Errorf("encode artifact %s metadata: %w", a.URI, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO artifacts (id, run_id, uri, schema_title, schema_version, metadata, digest, size, created_at) VALUES (?,?,?,?,?,?,?,?,?)`,
+		if _, err := s.stmt(ctx, tx, sqlInsertArtifact).ExecContext(ctx,
 			a.ID, a.RunID, a.URI, a.SchemaTitle, a.SchemaVersion, string(md), a.Digest, a.Size, stamp(a.CreatedAt)); err != nil {
 			return fmt.Errorf("insert artifact %s: %w", a.URI, err)
 		}
 	}
 	for _, e := range c.Events {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO artifact_events (artifact_id, task_run_id, attempt_id, kind, name, idx, created_at) VALUES (?,?,?,?,?,?,?)`,
+		if _, err := s.stmt(ctx, tx, sqlInsertEvent).ExecContext(ctx,
 			e.ArtifactID, e.TaskRunID, e.AttemptID, string(e.Kind), e.Name, e.Index, stamp(e.CreatedAt)); err != nil {
 			return fmt.Errorf("insert %s event %s/%s: %w", e.Kind, e.TaskRunID, e.Name, err)
 		}
@@ -113,7 +113,7 @@ func insertRun(ctx context.Context, tx *sql.Tx, r *run.Run) error {
 	return nil
 }
 
-func insertTaskRun(ctx context.Context, tx *sql.Tx, t *run.TaskRun) error {
+func (s *Store) insertTaskRun(ctx context.Context, tx *sql.Tx, t *run.TaskRun) error {
 	in, out, err := encodeIO(t)
 	if err != nil {
 		return err
@@ -121,7 +121,7 @@ func insertTaskRun(ctx context.Context, tx *sql.Tx, t *run.TaskRun) error {
 	if !t.Phase.Valid() {
 		return fmt.Errorf("insert task run %s: invalid phase %q", t.Path, t.Phase)
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO task_runs (id, run_id, path, name, parent_id, component, kind, phase, error, inputs, outputs, cache_key, cached_from, created_at, started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err = s.stmt(ctx, tx, sqlInsertTaskRun).ExecContext(ctx,
 		t.ID, t.RunID, t.Path, t.Name, t.ParentID, t.Component, string(t.Kind), string(t.Phase), t.Error, in, out, t.CacheKey, t.CachedFrom, stamp(t.CreatedAt), stamp(t.StartedAt), stamp(t.FinishedAt))
 	if err != nil {
 		return fmt.Errorf("insert task run %s: %w", t.Path, err)
@@ -130,9 +130,9 @@ func insertTaskRun(ctx context.Context, tx *sql.Tx, t *run.TaskRun) error {
 }
 
 // checkPhase enforces the transition table on an update.
-func checkPhase(ctx context.Context, tx *sql.Tx, kind, table, id string, to run.Phase) error {
+func (s *Store) checkPhase(ctx context.Context, tx *sql.Tx, kind, query, id string, to run.Phase) error {
 	var cur string
-	err := tx.QueryRowContext(ctx, `SELECT phase FROM `+table+` WHERE id=?`, id).Scan(&cur)
+	err := s.stmt(ctx, tx, query).QueryRowContext(ctx, id).Scan(&cur)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("update %s %s: %w", kind, id, ErrNotFound)
 	}
@@ -170,4 +170,42 @@ func nullInt(p *int) any {
 		return nil
 	}
 	return *p
+}
+
+// The statements of the write path, prepared once per store.
+const (
+	sqlUpdateRun      = `UPDATE runs SET phase=?, error=?, started_at=?, finished_at=? WHERE id=?`
+	sqlInsertTaskRun  = `INSERT INTO task_runs (id, run_id, path, name, parent_id, component, kind, phase, error, inputs, outputs, cache_key, cached_from, created_at, started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	sqlUpdateTaskRun  = `UPDATE task_runs SET phase=?, error=?, inputs=?, outputs=?, cache_key=?, cached_from=?, started_at=?, finished_at=? WHERE id=?`
+	sqlInsertAttempt  = `INSERT INTO attempts (id, task_run_id, number, phase, handle, exit_code, error, log_path, created_at, started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)`
+	sqlUpdateAttempt  = `UPDATE attempts SET phase=?, handle=?, exit_code=?, error=?, started_at=?, finished_at=? WHERE id=?`
+	sqlInsertArtifact = `INSERT INTO artifacts (id, run_id, uri, schema_title, schema_version, metadata, digest, size, created_at) VALUES (?,?,?,?,?,?,?,?,?)`
+	sqlInsertEvent    = `INSERT INTO artifact_events (artifact_id, task_run_id, attempt_id, kind, name, idx, created_at) VALUES (?,?,?,?,?,?,?)`
+	sqlRunPhase       = `SELECT phase FROM runs WHERE id=?`
+	sqlTaskRunPhase   = `SELECT phase FROM task_runs WHERE id=?`
+	sqlAttemptPhase   = `SELECT phase FROM attempts WHERE id=?`
+)
+
+// writeStatements are prepared when the store opens (a transaction holds
+// the only connection, so nothing can be prepared outside it later).
+var writeStatements = []string{
+	sqlUpdateRun, sqlInsertTaskRun, sqlUpdateTaskRun, sqlInsertAttempt, sqlUpdateAttempt,
+	sqlInsertArtifact, sqlInsertEvent, sqlRunPhase, sqlTaskRunPhase, sqlAttemptPhase,
+}
+
+func (s *Store) prepare(ctx context.Context) error {
+	s.stmts = map[string]*sql.Stmt{}
+	for _, q := range writeStatements {
+		st, err := s.db.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("prepare %q: %w", q, err)
+		}
+		s.stmts[q] = st
+	}
+	return nil
+}
+
+// stmt returns a prepared statement bound to tx.
+func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
+	return tx.StmtContext(ctx, s.stmts[query])
 }

@@ -26,7 +26,8 @@ var ErrNotFound = errors.New("not found")
 
 // Store is a handle on the database.
 type Store struct {
-	db *sql.DB
+	db    *sql.DB
+	stmts map[string]*sql.Stmt // the write path's prepared statements
 }
 
 // OpenSQLite opens (creating if needed) the SQLite database at path and
@@ -52,7 +53,12 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("migrate store %s: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	s := &Store{db: db}
+	if err := s.prepare(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return s, nil
 }
 
 func migrate(ctx context.Context, db *sql.DB, dialect goose.Dialect, fsys embed.FS, dir string) error {
@@ -69,7 +75,12 @@ func migrate(ctx context.Context, db *sql.DB, dialect goose.Dialect, fsys embed.
 }
 
 // Close releases the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	return s.db.Close()
+}
 
 // stamp converts a time to the stored representation (Unix microseconds, 0
 // for the zero time).
