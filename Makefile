@@ -11,11 +11,15 @@ export GOFLAGS := -buildvcs=false
 build:
 	$(GO) build -o $(BIN) ./cmd/weir
 
-$(PY):
-	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check kfp==$(KFP_VERSION)
+PY_REQS   := kfp==$(KFP_VERSION) kfp-kubernetes==$(KFP_VERSION)
+VENV_STAMP := $(VENV)/.weir-$(KFP_VERSION)
 
-venv: $(PY)
+$(VENV_STAMP):
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check $(PY_REQS)
+	touch $@
+
+venv: $(VENV_STAMP)
 
 # Compiles the iris example with the real kfp SDK and runs it on the embedded default.
 run: build venv

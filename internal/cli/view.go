@@ -30,8 +30,9 @@ type view struct {
 	drawn   int
 	dirty   bool
 	done    chan struct{}
-	wg      sync.WaitGroup
-	tails   map[string]chan struct{} // attempt id -> stop
+	wg      sync.WaitGroup // the redraw loop
+	tailWG  sync.WaitGroup // log followers
+	tails   map[string]*follower // attempt id -> its log follower
 	started time.Time
 }
 
@@ -65,7 +66,7 @@ func (r *row) counts() string {
 
 func newView(e *env, enabled, verbose bool) *view {
 	v := &view{w: e.stderr, enabled: enabled, verbose: verbose, tasks: map[string]*row{},
-		tails: map[string]chan struct{}{}, done: make(chan struct{})}
+		tails: map[string]*follower{}, done: make(chan struct{})}
 	if f, ok := e.stderr.(*os.File); ok && enabled && !verbose && term.IsTerminal(int(f.Fd())) {
 		v.live = true
 	}
@@ -101,12 +102,17 @@ func (v *view) start(r *run.Run) {
 func (v *view) stop() {
 	close(v.done)
 	v.wg.Wait()
+	// Followers print what is left of their logs before the summary.
 	v.mu.Lock()
-	defer v.mu.Unlock()
-	for id, stop := range v.tails {
-		close(stop)
+	for id, fl := range v.tails {
+		fl.drain(v.w, true)
+		close(fl.stop)
 		delete(v.tails, id)
 	}
+	v.mu.Unlock()
+	v.tailWG.Wait()
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	if v.live {
 		v.dirty = true
 		v.redraw()
@@ -208,63 +214,78 @@ func (v *view) redraw() {
 }
 
 // follow streams an attempt's log with a task prefix while it runs (with
-// verbose); the caller holds mu.
+// verbose); the caller holds mu. When the attempt ends, what is left of its
+// log is printed at once, before the state change that follows.
 func (v *view) follow(task string, a *run.Attempt) {
 	if !v.verbose || a.LogPath == "" {
 		return
 	}
-	if stop, ok := v.tails[a.ID]; ok {
+	if fl, ok := v.tails[a.ID]; ok {
 		if a.Phase.Terminal() {
-			close(stop)
+			fl.drain(v.w, true)
+			close(fl.stop)
 			delete(v.tails, a.ID)
 		}
 		return
 	}
+	fl := &follower{task: task, path: a.LogPath, stop: make(chan struct{})}
 	if a.Phase.Terminal() {
+		fl.drain(v.w, true)
 		return
 	}
-	stop := make(chan struct{})
-	v.tails[a.ID] = stop
-	go v.tail(task, a.LogPath, stop)
-}
-
-func (v *view) tail(task, path string, stop <-chan struct{}) {
-	var f *os.File
-	var rd *bufio.Reader
-	var partial string
-	flush := func() {
-		for rd != nil {
-			line, err := rd.ReadString('\n')
-			partial += line
-			if err != nil {
+	v.tails[a.ID] = fl
+	v.tailWG.Add(1)
+	go func() {
+		defer v.tailWG.Done()
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-fl.stop:
 				return
-			}
-			v.mu.Lock()
-			fmt.Fprintf(v.w, "[%s] %s", task, partial)
-			v.mu.Unlock()
-			partial = ""
-		}
-	}
-	t := time.NewTicker(50 * time.Millisecond)
-	defer t.Stop()
-	for {
-		if f == nil {
-			if ff, err := os.Open(path); err == nil {
-				f, rd = ff, bufio.NewReader(ff)
-				defer f.Close()
-			}
-		}
-		flush()
-		select {
-		case <-stop:
-			flush()
-			if partial != "" {
+			case <-t.C:
 				v.mu.Lock()
-				fmt.Fprintf(v.w, "[%s] %s\n", task, partial)
+				fl.drain(v.w, false)
 				v.mu.Unlock()
 			}
-			return
-		case <-t.C:
 		}
+	}()
+}
+
+// follower reads one attempt's log as it grows. Its methods run under the
+// view's mutex.
+type follower struct {
+	task, path string
+	f          *os.File
+	rd         *bufio.Reader
+	partial    string
+	stop       chan struct{}
+}
+
+// drain prints the complete lines written so far; with final, also an
+// unterminated last line, and closes the file.
+func (fl *follower) drain(w io.Writer, final bool) {
+	if fl.f == nil {
+		f, err := os.Open(fl.path)
+		if err != nil {
+			return
+		}
+		fl.f, fl.rd = f, bufio.NewReader(f)
+	}
+	for {
+		line, err := fl.rd.ReadString('\n')
+		fl.partial += line
+		if err != nil {
+			break
+		}
+		fmt.Fprintf(w, "[%s] %s", fl.task, fl.partial)
+		fl.partial = ""
+	}
+	if final {
+		if fl.partial != "" {
+			fmt.Fprintf(w, "[%s] %s\n", fl.task, fl.partial)
+			fl.partial = ""
+		}
+		fl.f.Close()
 	}
 }

@@ -273,7 +273,7 @@ func (r *resolver) ref(ref spec.Ref) (string, error) {
 		if len(arts) == 0 {
 			return "", fmt.Errorf("input artifact %q was not supplied", ref.Name)
 		}
-		return artifactAttr(arts[0], ref.Attr)
+		return artifactAttr(arts[0], ref)
 	case spec.RefOutputParameter:
 		f, ok := p.ParamFiles[ref.Name]
 		if !ok {
@@ -285,7 +285,7 @@ func (r *resolver) ref(ref spec.Ref) (string, error) {
 		if !ok {
 			return "", fmt.Errorf("unknown output artifact %q", ref.Name)
 		}
-		return artifactAttr(a, ref.Attr)
+		return artifactAttr(a, ref)
 	case spec.RefOutputFile:
 		return p.OutputFile, nil
 	case spec.RefRuntime:
@@ -307,17 +307,31 @@ func (r *resolver) ref(ref spec.Ref) (string, error) {
 	return "", fmt.Errorf("unsupported placeholder %s %s", ref.Kind, ref.Name)
 }
 
-func artifactAttr(a Artifact, attr string) (string, error) {
-	switch attr {
+// artifactAttr renders .path, .uri, .metadata (the whole object as JSON) or
+// .metadata['key'] (a string as it is, any other value as JSON; empty when
+// absent).
+func artifactAttr(a Artifact, ref spec.Ref) (string, error) {
+	switch ref.Attr {
 	case "path":
 		return LocalPath(a.URI), nil
 	case "uri":
 		return a.URI, nil
 	case "metadata":
+		if ref.Key != "" {
+			v, ok := a.Metadata[ref.Key]
+			if !ok {
+				return "", nil
+			}
+			if s, ok := v.(string); ok {
+				return s, nil
+			}
+			b, err := json.Marshal(v)
+			return string(b), err
+		}
 		b, err := json.Marshal(orEmpty(a.Metadata))
 		return string(b), err
 	}
-	return "", fmt.Errorf("unknown artifact attribute %q", attr)
+	return "", fmt.Errorf("unknown artifact attribute %q", ref.Attr)
 }
 
 func orEmpty(m map[string]any) map[string]any {

@@ -42,6 +42,7 @@ func TestPlaceholders(t *testing.T) {
 		"{{$.inputs.artifacts['data'].path}}",
 		"{{$.inputs.artifacts['data'].uri}}",
 		"{{$.inputs.artifacts['data'].metadata}}",
+		"rows={{$.inputs.artifacts['data'].metadata['rows']}}/{{$.inputs.artifacts['data'].metadata['none']}}",
 		`{"Concat": ["a-", "{{$.inputs.parameters['msg']}}", "-z"]}`,
 		`{"IfPresent": {"InputName": "opt", "Then": ["--opt", "{{$.inputs.parameters['opt']}}"], "Else": ["--no-opt"]}}`,
 		`{"IfPresent": {"InputName": "msg", "Then": ["--msg", {"Concat": ["<", "{{$.inputs.parameters['msg']}}", ">"]}]}}`,
@@ -55,7 +56,7 @@ func TestPlaceholders(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"prog", "hi there", "n=3", "/a/b/data", "/a/b/data", `{"rows":3}`, "a-hi there-z", "--no-opt", "--msg", "<hi there>",
+		"prog", "hi there", "n=3", "/a/b/data", "/a/b/data", `{"rows":3}`, "rows=3/", "a-hi there-z", "--no-opt", "--msg", "<hi there>",
 		filepath.Join(s.WorkDir, "output-count"), s.OutputRoot + "/model", filepath.Join(s.WorkDir, "executor_output.json"),
 		"job/run1/train/tr1",
 	}

@@ -41,6 +41,7 @@ type Ref struct {
 	Kind RefKind
 	Name string // input/output name, or the runtime placeholder name
 	Attr string // for artifacts: path, uri or metadata; for output parameters: output_file
+	Key  string // for metadata['key']: one metadata field
 }
 
 // Segment is a piece of a template string: literal text or a placeholder.
@@ -121,6 +122,14 @@ func parseRef(body string) (*Ref, error) {
 	attr, ok := strings.CutPrefix(tail, ".")
 	if !ok {
 		return bad()
+	}
+	if rest, ok := strings.CutPrefix(attr, "metadata"); ok && rest != "" && (kind == RefInputArtifact || kind == RefOutputArtifact) {
+		key, after, ok := cutBracketName(rest)
+		if !ok || after != "" {
+			return bad()
+		}
+		ref.Attr, ref.Key = "metadata", key
+		return ref, nil
 	}
 	for _, a := range attrs {
 		if attr == a {

@@ -62,7 +62,11 @@ func TestParseTemplate(t *testing.T) {
 	if !reflect.DeepEqual(segs, want) {
 		t.Errorf("segments = %+v", segs)
 	}
-	for _, bad := range []string{"{{$.inputs.parameters['x'}}", "{{$.nope}}", "{{$.inputs.artifacts['a'].size}}", "{{$.inputs.parameters['x']"} {
+	segs, err = ParseTemplate("{{$.inputs.artifacts['a'].metadata['stage']}}")
+	if err != nil || len(segs) != 1 || *segs[0].Ref != (Ref{Kind: RefInputArtifact, Name: "a", Attr: "metadata", Key: "stage"}) {
+		t.Errorf("metadata key placeholder = %+v, %v", segs, err)
+	}
+	for _, bad := range []string{"{{$.inputs.parameters['x'}}", "{{$.inputs.artifacts['a'].metadata['k'}}", "{{$.nope}}", "{{$.inputs.artifacts['a'].size}}", "{{$.inputs.parameters['x']"} {
 		if _, err := ParseTemplate(bad); err == nil {
 			t.Errorf("ParseTemplate(%q) succeeded", bad)
 		}
