@@ -30,8 +30,8 @@ type view struct {
 	drawn   int
 	dirty   bool
 	done    chan struct{}
-	wg      sync.WaitGroup // the redraw loop
-	tailWG  sync.WaitGroup // log followers
+	wg      sync.WaitGroup       // the redraw loop
+	tailWG  sync.WaitGroup       // log followers
 	tails   map[string]*follower // attempt id -> its log follower
 	started time.Time
 }
