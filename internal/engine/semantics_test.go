@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/weir-dev/weir/internal/executor"
 	"github.com/weir-dev/weir/internal/run"
+	"github.com/weir-dev/weir/internal/spec"
 )
 
 // A small IR used by the semantics tests: an "emit" component returns its
@@ -409,5 +411,14 @@ deploymentSpec:
 	}
 	if again := runOnce(nil, false); again["make"].Phase != run.Succeeded {
 		t.Errorf("vanished artifact: make %s, want a miss (succeeded)", again["make"].Phase)
+	}
+}
+
+func TestInvalidConditionRejectedBeforeRun(t *testing.T) {
+	bad := strings.Replace(semanticsSpec, "== 'go'", "== 'go' &&", 1)
+	_, _, _, err := Prepare(Submission{Spec: []byte(bad), SpecFile: "sem.yaml"})
+	var ve *spec.ValidationError
+	if !errors.As(err, &ve) || !strings.Contains(err.Error(), "sem.yaml: components.comp-body.dag.tasks.cond.triggerPolicy.condition") {
+		t.Fatalf("err = %v, want a validation error naming the condition", err)
 	}
 }

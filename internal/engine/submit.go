@@ -39,6 +39,9 @@ func Prepare(sub Submission) (*run.Run, *spec.Pipeline, []spec.Warning, error) {
 	if err != nil {
 		return nil, nil, warns, err
 	}
+	if err := checkExpressions(sub.SpecFile, p); err != nil {
+		return nil, nil, warns, err
+	}
 	params, err := BindParameters(p, sub.Params)
 	if err != nil {
 		return nil, nil, warns, err
