@@ -10,6 +10,8 @@ import (
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/common/types/traits"
+
+	"github.com/weir-dev/weir/internal/spec"
 )
 
 // exprs evaluates the CEL expressions of the IR: trigger conditions
@@ -148,29 +150,7 @@ func (e *exprs) selectValue(expr string, v any) (any, error) {
 
 // celNative prepares a value for CEL: json.Number becomes int64 or
 // float64, recursively.
-func celNative(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if n, err := x.Int64(); err == nil {
-			return n
-		}
-		f, _ := x.Float64()
-		return f
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = celNative(e)
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = celNative(e)
-		}
-		return out
-	}
-	return v
-}
+func celNative(v any) any { return spec.Normalize(v) }
 
 // fromCEL converts a CEL result back to a plain value.
 func fromCEL(v ref.Val) (any, error) {

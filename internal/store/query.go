@@ -191,32 +191,27 @@ func (s *Store) artifacts(ctx context.Context, runID string) ([]*run.Artifact, e
 }
 
 func (s *Store) events(ctx context.Context, runID string) ([]*run.ArtifactEvent, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT e.artifact_id, e.task_run_id, e.attempt_id, e.kind, e.name, e.idx, e.created_at FROM artifact_events e JOIN task_runs t ON t.id = e.task_run_id WHERE t.run_id=? ORDER BY e.task_run_id, e.kind, e.name, e.idx`, runID)
+	out, err := s.queryEvents(ctx, `SELECT e.artifact_id, e.task_run_id, e.attempt_id, e.kind, e.name, e.idx, e.created_at FROM artifact_events e JOIN task_runs t ON t.id = e.task_run_id WHERE t.run_id=? ORDER BY e.task_run_id, e.kind, e.name, e.idx`, runID)
 	if err != nil {
 		return nil, fmt.Errorf("list lineage of %s: %w", runID, err)
 	}
-	defer rows.Close()
-	var out []*run.ArtifactEvent
-	for rows.Next() {
-		var e run.ArtifactEvent
-		var kind string
-		var created int64
-		if err := rows.Scan(&e.ArtifactID, &e.TaskRunID, &e.AttemptID, &kind, &e.Name, &e.Index, &created); err != nil {
-			return nil, fmt.Errorf("list lineage of %s: %w", runID, err)
-		}
-		e.Kind = run.EventKind(kind)
-		e.CreatedAt = fromStamp(created)
-		out = append(out, &e)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Lineage returns the events that mention an artifact: its producer and its
 // consumers, across runs.
 func (s *Store) Lineage(ctx context.Context, artifactID string) ([]*run.ArtifactEvent, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT artifact_id, task_run_id, attempt_id, kind, name, idx, created_at FROM artifact_events WHERE artifact_id=? ORDER BY created_at`, artifactID)
+	out, err := s.queryEvents(ctx, `SELECT artifact_id, task_run_id, attempt_id, kind, name, idx, created_at FROM artifact_events WHERE artifact_id=? ORDER BY created_at`, artifactID)
 	if err != nil {
 		return nil, fmt.Errorf("lineage of %s: %w", artifactID, err)
+	}
+	return out, nil
+}
+
+func (s *Store) queryEvents(ctx context.Context, query string, arg any) ([]*run.ArtifactEvent, error) {
+	rows, err := s.db.QueryContext(ctx, query, arg)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []*run.ArtifactEvent
@@ -225,7 +220,7 @@ func (s *Store) Lineage(ctx context.Context, artifactID string) ([]*run.Artifact
 		var kind string
 		var created int64
 		if err := rows.Scan(&e.ArtifactID, &e.TaskRunID, &e.AttemptID, &kind, &e.Name, &e.Index, &created); err != nil {
-			return nil, fmt.Errorf("lineage of %s: %w", artifactID, err)
+			return nil, err
 		}
 		e.Kind = run.EventKind(kind)
 		e.CreatedAt = fromStamp(created)
