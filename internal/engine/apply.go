@@ -387,7 +387,7 @@ func (x *execution) finishAttempt(ctx context.Context, as *attemptState, st exec
 		return []Event{x.event(ts.tr, a)}
 	}
 	a.Phase, a.Error = run.Failed, err.Error()
-	if retryAllowed(ts.task.RetryPolicy, len(ts.attempts)) && !x.canceling {
+	if retryAllowed(ts.task.RetryPolicy, ts.failures()) && !x.canceling {
 		ts.tr.Error = fmt.Sprintf("attempt %d failed: %s (retrying)", a.Number, err)
 	} else {
 		ts.tr.Phase, ts.tr.Error, ts.tr.FinishedAt = run.Failed, err.Error(), now
@@ -432,17 +432,48 @@ func (x *execution) recover(ctx context.Context) error {
 			continue
 		}
 		if as.a.Handle == "" {
-			events = append(events, x.finishAttempt(ctx, as, executor.Status{State: executor.StateLost, Message: "interrupted before the process started: " + errNoHandle.Error()}, ch)...)
+			events = append(events, x.interrupted(as, errNoHandle.Error(), ch))
 			continue
 		}
 		x.e.route(as.a.ID, x.wake)
 		st, err := x.e.exec.Poll(ctx, executor.Handle(as.a.Handle))
-		if err != nil {
-			st = executor.Status{State: executor.StateLost, Message: err.Error()}
-		}
-		if st.State != executor.StateRunning {
+		switch {
+		case err != nil:
+			events = append(events, x.interrupted(as, err.Error(), ch))
+		case st.State == executor.StateLost:
+			events = append(events, x.interrupted(as, st.Message, ch))
+		case st.State != executor.StateRunning:
 			events = append(events, x.finishAttempt(ctx, as, st, ch)...)
 		}
 	}
 	return x.commit(ctx, ch, events)
+}
+
+// interruptedPrefix marks the error of an attempt whose process was lost
+// while weir was not running: it says nothing about the step, so it does not
+// count against the task's retries.
+const interruptedPrefix = "interrupted: "
+
+// interrupted records an attempt lost to a crash and leaves its task
+// running, so that the planner starts a new attempt at once.
+func (x *execution) interrupted(as *attemptState, why string, ch *run.Changes) Event {
+	x.e.unroute(as.a.ID)
+	if !as.a.Phase.Terminal() {
+		x.st.runningAttempts--
+	}
+	as.a.Phase, as.a.FinishedAt, as.a.Error = run.Failed, time.Now().UTC(), interruptedPrefix+why
+	ch.Attempts = append(ch.Attempts, as.a)
+	return x.event(as.task.tr, as.a)
+}
+
+// failures counts a task's attempts that failed on their own (not lost to a
+// crash).
+func (ts *taskState) failures() int {
+	n := 0
+	for _, a := range ts.attempts {
+		if a.Phase == run.Failed && !strings.HasPrefix(a.Error, interruptedPrefix) {
+			n++
+		}
+	}
+	return n
 }

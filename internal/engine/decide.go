@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/weir-dev/weir/internal/run"
@@ -175,7 +176,10 @@ func (p *planner) running(ts *taskState) {
 		p.acts = append(p.acts, action{kind: actCancelTask, path: path, reason: "run canceled"})
 		return
 	}
-	due := last.FinishedAt.Add(retryDelay(ts.task.RetryPolicy, len(ts.attempts)))
+	due := last.FinishedAt
+	if !strings.HasPrefix(last.Error, interruptedPrefix) {
+		due = due.Add(retryDelay(ts.task.RetryPolicy, ts.failures()))
+	}
 	if due.After(p.in.now) {
 		if p.wakeAt.IsZero() || due.Before(p.wakeAt) {
 			p.wakeAt = due

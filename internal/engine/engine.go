@@ -119,7 +119,18 @@ func (e *Engine) unroute(id string) {
 // have not started are recorded as canceled, exit handlers still run, and
 // the run ends canceled.
 func (e *Engine) Execute(ctx context.Context, runID string) (*run.Run, error) {
-	// Store and executor calls outlive a cancellation: ctx only signals it.
+	return e.Drive(context.WithoutCancel(ctx), runID, ctx.Done())
+}
+
+// ErrDetached is returned by Drive when it stopped driving a run that goes
+// on: its processes keep running and a later Drive adopts them.
+var ErrDetached = errors.New("stopped driving the run; it resumes when driven again")
+
+// Drive drives a stored run until it ends. Closing cancel cancels the run
+// (as does a cancel request stored with the run); canceling ctx only stops
+// driving it (ErrDetached), as a server does when it shuts down.
+func (e *Engine) Drive(ctx context.Context, runID string, cancel <-chan struct{}) (*run.Run, error) {
+	detach := ctx.Done()
 	work := context.WithoutCancel(ctx)
 	snap, err := e.store.Snapshot(work, runID)
 	if err != nil {
@@ -142,7 +153,10 @@ func (e *Engine) Execute(ctx context.Context, runID string) (*run.Run, error) {
 	if err := x.recover(work); err != nil {
 		return nil, err
 	}
-	return x.loop(work, ctx.Done())
+	if snap.Run.CancelRequested && !snap.Run.Phase.Terminal() {
+		x.startCancel(work)
+	}
+	return x.loop(work, cancel, detach)
 }
 
 // execution is one run being driven.
@@ -163,7 +177,7 @@ func (x *execution) unrouteAll() {
 	}
 }
 
-func (x *execution) loop(ctx context.Context, cancel <-chan struct{}) (*run.Run, error) {
+func (x *execution) loop(ctx context.Context, cancel, detach <-chan struct{}) (*run.Run, error) {
 	for {
 		acts, wakeAt := decide(x.st, planInput{
 			slots: x.parallelism - x.st.runningAttempts, now: time.Now(), canceling: x.canceling,
@@ -196,6 +210,8 @@ func (x *execution) loop(ctx context.Context, cancel <-chan struct{}) (*run.Run,
 		case <-cancel:
 			cancel = nil
 			x.startCancel(ctx)
+		case <-detach:
+			return nil, ErrDetached
 		case <-timer:
 		}
 	}

@@ -19,6 +19,18 @@ type Run struct {
 	CreatedAt    time.Time
 	StartedAt    time.Time
 	FinishedAt   time.Time
+
+	// Catalog links and bookkeeping of runs submitted to a server.
+	ExperimentID      string
+	PipelineID        string
+	PipelineVersionID string
+	Description       string
+	StorageState      string // StorageAvailable or StorageArchived
+	ServiceAccount    string
+	RecurringRunID    string
+	// CancelRequested records a terminate request, so that a restarted
+	// server goes on canceling the run.
+	CancelRequested bool
 }
 
 // Options are the per-run knobs that change how, not what, a run executes.

@@ -105,8 +105,14 @@ func insertRun(ctx context.Context, tx *sql.Tx, r *run.Run) error {
 	if !r.Phase.Valid() {
 		return fmt.Errorf("insert run %s: invalid phase %q", r.ID, r.Phase)
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO runs (id, pipeline_name, display_name, spec, spec_file, parameters, pipeline_root, options, phase, error, created_at, started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		r.ID, r.PipelineName, r.DisplayName, r.Spec, r.SpecFile, string(params), r.PipelineRoot, string(opts), string(r.Phase), r.Error, stamp(r.CreatedAt), stamp(r.StartedAt), stamp(r.FinishedAt))
+	storage := r.StorageState
+	if storage == "" {
+		storage = run.StorageAvailable
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO runs (id, pipeline_name, display_name, spec, spec_file, parameters, pipeline_root, options, phase, error, created_at, started_at, finished_at,
+		experiment_id, pipeline_id, pipeline_version_id, description, storage_state, service_account, recurring_run_id, cancel_requested) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		r.ID, r.PipelineName, r.DisplayName, r.Spec, r.SpecFile, string(params), r.PipelineRoot, string(opts), string(r.Phase), r.Error, stamp(r.CreatedAt), stamp(r.StartedAt), stamp(r.FinishedAt),
+		r.ExperimentID, r.PipelineID, r.PipelineVersionID, r.Description, storage, r.ServiceAccount, r.RecurringRunID, r.CancelRequested)
 	if err != nil {
 		return fmt.Errorf("insert run %s: %w", r.ID, err)
 	}

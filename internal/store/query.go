@@ -10,7 +10,8 @@ import (
 	"github.com/weir-dev/weir/internal/run"
 )
 
-const runCols = `id, pipeline_name, display_name, spec, spec_file, parameters, pipeline_root, options, phase, error, created_at, started_at, finished_at`
+const runCols = `id, pipeline_name, display_name, spec, spec_file, parameters, pipeline_root, options, phase, error, created_at, started_at, finished_at,
+	experiment_id, pipeline_id, pipeline_version_id, description, storage_state, service_account, recurring_run_id, cancel_requested`
 
 type scanner interface{ Scan(...any) error }
 
@@ -18,7 +19,8 @@ func scanRun(row scanner) (*run.Run, error) {
 	var r run.Run
 	var params, opts, phase string
 	var created, started, finished int64
-	if err := row.Scan(&r.ID, &r.PipelineName, &r.DisplayName, &r.Spec, &r.SpecFile, &params, &r.PipelineRoot, &opts, &phase, &r.Error, &created, &started, &finished); err != nil {
+	if err := row.Scan(&r.ID, &r.PipelineName, &r.DisplayName, &r.Spec, &r.SpecFile, &params, &r.PipelineRoot, &opts, &phase, &r.Error, &created, &started, &finished,
+		&r.ExperimentID, &r.PipelineID, &r.PipelineVersionID, &r.Description, &r.StorageState, &r.ServiceAccount, &r.RecurringRunID, &r.CancelRequested); err != nil {
 		return nil, err
 	}
 	var err error
