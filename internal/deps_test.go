@@ -26,6 +26,7 @@ var allowed = map[string][]string{
 	"store":                 {"run"},
 	"store/storetest":       {"run", "store"},
 	"engine":                {"spec", "run", "launch", "executor", "artifact"},
+	"server":                {"spec", "run", "engine", "store"},
 	"cli":                   {"*"},
 }
 

@@ -120,7 +120,7 @@ func newRoot(e *env) *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newRunCmd(e), newRunsCmd(e), newLogsCmd(e))
+	root.AddCommand(newRunCmd(e), newRunsCmd(e), newLogsCmd(e), newServerCmd(e))
 	return root
 }
 

@@ -260,3 +260,20 @@ func kindNoun(t reflect.Type) string {
 	}
 	return t.String()
 }
+
+// DocumentJSON renders a pipeline document (YAML or JSON, one or two
+// documents) as one JSON object: the spec itself, or
+// {"pipeline_spec": ..., "platform_spec": ...} when it has a platform part.
+func DocumentJSON(data []byte) ([]byte, error) {
+	docs, err := splitDocuments("", data)
+	if err != nil {
+		return nil, err
+	}
+	switch len(docs) {
+	case 0:
+		return nil, fmt.Errorf("empty document")
+	case 1:
+		return json.Marshal(docs[0])
+	}
+	return json.Marshal(map[string]any{"pipeline_spec": docs[0], "platform_spec": docs[1]})
+}

@@ -1,0 +1,338 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/weir-dev/weir/internal/engine"
+	"github.com/weir-dev/weir/internal/run"
+	"github.com/weir-dev/weir/internal/store"
+)
+
+// KFP runtime states of weir's phases.
+var stateOf = map[run.Phase]string{
+	run.Pending: "PENDING", run.Running: "RUNNING", run.Succeeded: "SUCCEEDED", run.Failed: "FAILED",
+	run.Skipped: "SKIPPED", run.Cached: "SKIPPED", run.Canceled: "CANCELED",
+}
+
+// phasesOf maps a KFP state in a filter to the stored phase.
+func phasesOf(state string) (any, error) {
+	for ph, st := range stateOf {
+		if st == strings.ToUpper(state) && ph != run.Cached {
+			return string(ph), nil
+		}
+	}
+	if strings.EqualFold(state, "CANCELING") {
+		return string(run.Running), nil
+	}
+	return nil, fmt.Errorf("unknown run state %q", state)
+}
+
+func runState(r *run.Run) string {
+	if r.CancelRequested && !r.Phase.Terminal() {
+		return "CANCELING"
+	}
+	return stateOf[r.Phase]
+}
+
+type runJSON struct {
+	ExperimentID             string          `json:"experiment_id"`
+	RunID                    string          `json:"run_id"`
+	DisplayName              string          `json:"display_name"`
+	StorageState             string          `json:"storage_state"`
+	Description              string          `json:"description"`
+	PipelineVersionID        string          `json:"pipeline_version_id,omitempty"`
+	PipelineSpec             json.RawMessage `json:"pipeline_spec,omitempty"`
+	PipelineVersionReference *versionRef     `json:"pipeline_version_reference,omitempty"`
+	RuntimeConfig            runtimeConfig   `json:"runtime_config"`
+	ServiceAccount           string          `json:"service_account"`
+	CreatedAt                *string         `json:"created_at,omitempty"`
+	ScheduledAt              *string         `json:"scheduled_at,omitempty"`
+	FinishedAt               *string         `json:"finished_at,omitempty"`
+	State                    string          `json:"state"`
+	Error                    *apiError       `json:"error,omitempty"`
+	RunDetails               *runDetails     `json:"run_details,omitempty"`
+	RecurringRunID           string          `json:"recurring_run_id,omitempty"`
+}
+
+type versionRef struct {
+	PipelineID        string `json:"pipeline_id"`
+	PipelineVersionID string `json:"pipeline_version_id"`
+}
+
+type runtimeConfig struct {
+	Parameters   map[string]any `json:"parameters"`
+	PipelineRoot string         `json:"pipeline_root"`
+}
+
+type runDetails struct {
+	PipelineContextID    string       `json:"pipeline_context_id"`
+	PipelineRunContextID string       `json:"pipeline_run_context_id"`
+	TaskDetails          []taskDetail `json:"task_details"`
+}
+
+type taskDetail struct {
+	RunID        string      `json:"run_id"`
+	TaskID       string      `json:"task_id"`
+	DisplayName  string      `json:"display_name"`
+	CreateTime   *string     `json:"create_time,omitempty"`
+	StartTime    *string     `json:"start_time,omitempty"`
+	EndTime      *string     `json:"end_time,omitempty"`
+	State        string      `json:"state"`
+	Error        *apiError   `json:"error,omitempty"`
+	ParentTaskID string      `json:"parent_task_id,omitempty"`
+	ChildTasks   []childTask `json:"child_tasks,omitempty"`
+}
+
+type childTask struct {
+	TaskID string `json:"task_id"`
+}
+
+func runOut(r *run.Run, snap *run.Snapshot) runJSON {
+	out := runJSON{
+		ExperimentID: r.ExperimentID, RunID: r.ID, DisplayName: r.DisplayName, StorageState: r.StorageState,
+		Description: r.Description, PipelineVersionID: r.PipelineVersionID,
+		RuntimeConfig:  runtimeConfig{Parameters: orEmpty(r.Parameters), PipelineRoot: r.PipelineRoot},
+		ServiceAccount: r.ServiceAccount, CreatedAt: stamp(r.CreatedAt), ScheduledAt: stamp(r.CreatedAt),
+		FinishedAt: stamp(r.FinishedAt), State: runState(r), RecurringRunID: r.RecurringRunID,
+	}
+	if r.PipelineVersionID != "" {
+		out.PipelineVersionReference = &versionRef{PipelineID: r.PipelineID, PipelineVersionID: r.PipelineVersionID}
+	} else {
+		out.PipelineSpec = specJSON(r.Spec)
+	}
+	if r.Error != "" && r.Phase != run.Succeeded {
+		out.Error = &apiError{Code: 2, Message: r.Error, Details: []any{}}
+	}
+	if snap != nil {
+		d := &runDetails{PipelineContextID: r.PipelineID, PipelineRunContextID: r.ID, TaskDetails: []taskDetail{}}
+		children := map[string][]childTask{}
+		for _, t := range snap.TaskRuns {
+			if t.ParentID != "" {
+				children[t.ParentID] = append(children[t.ParentID], childTask{TaskID: t.ID})
+			}
+		}
+		for _, t := range snap.TaskRuns {
+			td := taskDetail{RunID: r.ID, TaskID: t.ID, DisplayName: t.Path, CreateTime: stamp(t.CreatedAt),
+				StartTime: stamp(t.StartedAt), EndTime: stamp(t.FinishedAt), State: stateOf[t.Phase],
+				ParentTaskID: t.ParentID, ChildTasks: children[t.ID]}
+			if t.Error != "" && (t.Phase == run.Failed || t.Phase == run.Canceled) {
+				td.Error = &apiError{Code: 2, Message: t.Error, Details: []any{}}
+			}
+			d.TaskDetails = append(d.TaskDetails, td)
+		}
+		out.RunDetails = d
+	}
+	return out
+}
+
+func orEmpty(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}
+
+// runIn is a run as kfp.Client submits it. Output-only fields are accepted
+// (and ignored) because clients echo them back.
+type runIn struct {
+	ExperimentID             string          `json:"experiment_id"`
+	RunID                    string          `json:"run_id"`
+	DisplayName              string          `json:"display_name"`
+	StorageState             string          `json:"storage_state"`
+	Description              string          `json:"description"`
+	PipelineVersionID        string          `json:"pipeline_version_id"`
+	PipelineSpec             json.RawMessage `json:"pipeline_spec"`
+	PipelineVersionReference *versionRef     `json:"pipeline_version_reference"`
+	RuntimeConfig            *struct {
+		Parameters   map[string]any `json:"parameters"`
+		PipelineRoot string         `json:"pipeline_root"`
+	} `json:"runtime_config"`
+	ServiceAccount string          `json:"service_account"`
+	CreatedAt      string          `json:"created_at"`
+	ScheduledAt    string          `json:"scheduled_at"`
+	FinishedAt     string          `json:"finished_at"`
+	State          string          `json:"state"`
+	Error          json.RawMessage `json:"error"`
+	RunDetails     json.RawMessage `json:"run_details"`
+	RecurringRunID string          `json:"recurring_run_id"`
+	StateHistory   json.RawMessage `json:"state_history"`
+	PluginsInput   json.RawMessage `json:"plugins_input"`
+	PluginsOutput  json.RawMessage `json:"plugins_output"`
+}
+
+// defaultExperiment returns (creating it once) the experiment runs go to
+// when they name none, as KFP does.
+func (s *Server) defaultExperiment(r *http.Request) (string, error) {
+	es, _, err := s.store.ListExperiments(r.Context(), store.ListOptions{PageSize: 1,
+		Predicates: []store.Predicate{{Field: "display_name", Op: store.OpEq, Values: []any{"Default"}}}})
+	if err != nil {
+		return "", err
+	}
+	if len(es) > 0 {
+		return es[0].ID, nil
+	}
+	e := &run.Experiment{ID: newID(), DisplayName: "Default", Description: "Runs that name no experiment", CreatedAt: time.Now().UTC()}
+	if err := s.store.CreateExperiment(r.Context(), e); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return s.defaultExperiment(r)
+		}
+		return "", err
+	}
+	return e.ID, nil
+}
+
+// pipelineRoot resolves a run's pipeline root: a local directory.
+func (s *Server) pipelineRoot(given string) (string, error) {
+	if given == "" {
+		return s.cfg.PipelineRoot, nil
+	}
+	p := strings.TrimPrefix(given, "file://")
+	if strings.Contains(p, "://") || !filepath.IsAbs(p) {
+		return "", badRequest("runtime_config.pipeline_root %q: this server writes artifacts to local absolute directories (or file:// URIs)", given)
+	}
+	return filepath.Clean(p), nil
+}
+
+func (s *Server) createRun(w http.ResponseWriter, r *http.Request) {
+	var in runIn
+	if err := decodeBody(r, &in); err != nil {
+		writeError(w, err)
+		return
+	}
+	ctx := r.Context()
+	sub := engine.Submission{SpecFile: "pipeline_spec", DisplayName: in.DisplayName}
+	var pipelineID, versionID string
+	switch {
+	case len(in.PipelineSpec) > 0 && string(in.PipelineSpec) != "null":
+		sub.Spec = in.PipelineSpec
+	case in.PipelineVersionReference != nil || in.PipelineVersionID != "":
+		ref := in.PipelineVersionReference
+		if ref == nil {
+			ref = &versionRef{PipelineVersionID: in.PipelineVersionID}
+		}
+		var v *run.PipelineVersion
+		var err error
+		if ref.PipelineVersionID != "" {
+			v, err = s.store.GetPipelineVersion(ctx, ref.PipelineVersionID)
+		} else {
+			v, err = s.store.LatestPipelineVersion(ctx, ref.PipelineID)
+		}
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		sub.Spec, sub.SpecFile, pipelineID, versionID = v.Spec, v.Name, v.PipelineID, v.ID
+	default:
+		writeError(w, badRequest("a run needs pipeline_spec or pipeline_version_reference"))
+		return
+	}
+	if in.RuntimeConfig != nil {
+		sub.Params = in.RuntimeConfig.Parameters
+		sub.PipelineRoot = in.RuntimeConfig.PipelineRoot
+	}
+	root, err := s.pipelineRoot(sub.PipelineRoot)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	sub.PipelineRoot = root
+	expID := in.ExperimentID
+	if expID == "" {
+		if expID, err = s.defaultExperiment(r); err != nil {
+			writeError(w, err)
+			return
+		}
+	} else if _, err := s.store.GetExperiment(ctx, expID); err != nil {
+		writeError(w, err)
+		return
+	}
+	rr, _, _, err := engine.Prepare(sub)
+	if err != nil {
+		writeError(w, invalidInput(err))
+		return
+	}
+	rr.ExperimentID, rr.PipelineID, rr.PipelineVersionID = expID, pipelineID, versionID
+	rr.Description, rr.ServiceAccount, rr.StorageState = in.Description, in.ServiceAccount, run.StorageAvailable
+	if in.DisplayName == "" {
+		rr.DisplayName = rr.PipelineName + " " + rr.CreatedAt.Format("2006-01-02 15:04:05")
+	}
+	if err := s.svc.Submit(ctx, rr); err != nil {
+		writeError(w, err)
+		return
+	}
+	_ = s.store.TouchExperiment(ctx, expID, rr)
+	writeJSON(w, http.StatusOK, runOut(rr, nil))
+}
+
+// invalidInput marks validation and parameter errors as bad requests.
+func invalidInput(err error) error {
+	if isValidation(err) {
+		return fmt.Errorf("%w: %v", errBadRequest, err)
+	}
+	return err
+}
+
+func (s *Server) getRun(w http.ResponseWriter, r *http.Request) {
+	snap, err := s.store.Snapshot(r.Context(), r.PathValue("id"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, runOut(snap.Run, snap))
+}
+
+func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
+	opts, err := listOptions(r, map[string]func(string) (any, error){"state": phasesOf})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if e := r.URL.Query().Get("experiment_id"); e != "" {
+		opts.Predicates = append(opts.Predicates, store.Predicate{Field: "experiment_id", Op: store.OpEq, Values: []any{e}})
+	}
+	runs, page, err := s.store.ListRunsPage(r.Context(), opts)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	out := make([]runJSON, len(runs))
+	for i, x := range runs {
+		out[i] = runOut(x, nil)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"runs": out, "total_size": page.Total, "next_page_token": nextToken(page)})
+}
+
+func (s *Server) deleteRun(w http.ResponseWriter, r *http.Request) {
+	if err := s.store.DeleteRun(r.Context(), r.PathValue("id")); err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{})
+}
+
+// runAction serves POST /runs/{id}:terminate, :archive and :unarchive.
+func (s *Server) runAction(w http.ResponseWriter, r *http.Request) {
+	id, action, _ := strings.Cut(r.PathValue("idaction"), ":")
+	var err error
+	switch action {
+	case "terminate":
+		err = s.svc.Terminate(r.Context(), id)
+	case "archive":
+		err = s.store.SetRunStorage(r.Context(), id, run.StorageArchived)
+	case "unarchive":
+		err = s.store.SetRunStorage(r.Context(), id, run.StorageAvailable)
+	default:
+		err = badRequest("unknown run action %q (want :terminate, :archive or :unarchive)", action)
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{})
+}

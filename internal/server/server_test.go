@@ -1,0 +1,226 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/weir-dev/weir/internal/engine"
+	"github.com/weir-dev/weir/internal/executor/local"
+	"github.com/weir-dev/weir/internal/store"
+)
+
+// newTestServer starts a server on a fresh store with a running service.
+func newTestServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	home := t.TempDir()
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(home, "weir.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := engine.New(st, local.New(local.Options{WorkRoot: filepath.Join(home, "work")}), nil, engine.Config{Home: home})
+	svc := engine.NewService(eng, st, 0, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { svc.Run(ctx); close(done) }()
+	ts := httptest.NewServer(New(st, svc, Config{PipelineRoot: filepath.Join(home, "artifacts")}))
+	t.Cleanup(func() {
+		ts.Close()
+		cancel()
+		<-done
+		st.Close()
+	})
+	return ts
+}
+
+// A container-only pipeline (as the kfp compiler writes it).
+const echoSpec = `
+pipelineInfo: {name: echo}
+schemaVersion: 2.1.0
+sdkVersion: kfp-2.17.3
+root:
+  inputDefinitions:
+    parameters:
+      msg: {parameterType: STRING, defaultValue: hi}
+      n: {parameterType: NUMBER_INTEGER, defaultValue: 1.0}
+  dag:
+    tasks:
+      say:
+        taskInfo: {name: say}
+        componentRef: {name: comp-say}
+        inputs:
+          parameters:
+            msg: {componentInputParameter: msg}
+components:
+  comp-say:
+    executorLabel: exec-say
+    inputDefinitions:
+      parameters:
+        msg: {parameterType: STRING}
+    outputDefinitions:
+      parameters:
+        out: {parameterType: STRING}
+deploymentSpec:
+  executors:
+    exec-say:
+      container:
+        image: alpine
+        command: [sh, -c, 'printf "%s" "$0" > "$1"', "{{$.inputs.parameters['msg']}}", "{{$.outputs.parameters['out'].output_file}}"]
+`
+
+func upload(t *testing.T, ts *httptest.Server, name string, doc string) (*http.Response, map[string]any) {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("uploadfile", "pipeline.yaml")
+	io.WriteString(fw, doc)
+	mw.Close()
+	resp, err := http.Post(ts.URL+"/apis/v2beta1/pipelines/upload?name="+name, mw.FormDataContentType(), &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, decode(t, resp)
+}
+
+func decode(t *testing.T, resp *http.Response) map[string]any {
+	t.Helper()
+	defer resp.Body.Close()
+	var m map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+		t.Fatalf("response is not JSON: %v", err)
+	}
+	return m
+}
+
+func call(t *testing.T, method, url string, body any) (*http.Response, map[string]any) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, url, rd)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, decode(t, resp)
+}
+
+func TestPipelineRunLifecycle(t *testing.T) {
+	ts := newTestServer(t)
+	resp, p := upload(t, ts, "echo", echoSpec)
+	if resp.StatusCode != 200 || p["pipeline_id"] == "" || p["display_name"] != "echo" {
+		t.Fatalf("upload: %d %v", resp.StatusCode, p)
+	}
+	pid := p["pipeline_id"].(string)
+	if resp, _ := upload(t, ts, "echo", echoSpec); resp.StatusCode != http.StatusConflict {
+		t.Errorf("duplicate name: %d, want 409", resp.StatusCode)
+	}
+	_, vs := call(t, "GET", ts.URL+"/apis/v2beta1/pipelines/"+pid+"/versions", nil)
+	versions := vs["pipeline_versions"].([]any)
+	if len(versions) != 1 {
+		t.Fatalf("versions = %v", vs)
+	}
+	vid := versions[0].(map[string]any)["pipeline_version_id"].(string)
+
+	resp, r := call(t, "POST", ts.URL+"/apis/v2beta1/runs", map[string]any{
+		"display_name":               "r1",
+		"pipeline_version_reference": map[string]any{"pipeline_id": pid, "pipeline_version_id": vid},
+		"runtime_config":             map[string]any{"parameters": map[string]any{"msg": "from api", "n": 3}},
+	})
+	if resp.StatusCode != 200 {
+		t.Fatalf("create run: %d %v", resp.StatusCode, r)
+	}
+	id := r["run_id"].(string)
+	var got map[string]any
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		_, got = call(t, "GET", ts.URL+"/apis/v2beta1/runs/"+id, nil)
+		if got["state"] == "SUCCEEDED" || got["state"] == "FAILED" {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got["state"] != "SUCCEEDED" {
+		t.Fatalf("run = %v", got)
+	}
+	params := got["runtime_config"].(map[string]any)["parameters"].(map[string]any)
+	if params["msg"] != "from api" || params["n"] != 3.0 {
+		t.Errorf("parameters = %v", params)
+	}
+	tasks := got["run_details"].(map[string]any)["task_details"].([]any)
+	if len(tasks) != 1 || tasks[0].(map[string]any)["display_name"] != "say" || tasks[0].(map[string]any)["state"] != "SUCCEEDED" {
+		t.Errorf("task details = %v", tasks)
+	}
+	if got["experiment_id"] == "" {
+		t.Error("run got no experiment (want the Default experiment)")
+	}
+
+	// Filter, sort and page.
+	filter := `{"predicates":[{"operation":"EQUALS","key":"display_name","string_value":"r1"}]}`
+	_, lr := call(t, "GET", ts.URL+"/apis/v2beta1/runs?filter="+urlEncode(filter), nil)
+	if lr["total_size"] != 1.0 {
+		t.Errorf("filtered list = %v", lr)
+	}
+	_, lr = call(t, "GET", ts.URL+"/apis/v2beta1/runs?filter="+urlEncode(`{"predicates":[{"operation":1,"key":"state","stringValue":"FAILED"}]}`), nil)
+	if lr["total_size"] != 0.0 {
+		t.Errorf("state filter = %v", lr)
+	}
+	if resp, e := call(t, "GET", ts.URL+"/apis/v2beta1/runs?filter="+urlEncode(`{"predicates":[{"operation":1,"key":"nope","stringValue":"x"}]}`), nil); resp.StatusCode != 400 || e["code"] != 3.0 {
+		t.Errorf("unknown filter key: %d %v", resp.StatusCode, e)
+	}
+}
+
+func TestBadRequestsAreRejected(t *testing.T) {
+	ts := newTestServer(t)
+	resp, e := upload(t, ts, "broken", strings.Replace(echoSpec, "{name: comp-say}", "{name: comp-nope}", 1))
+	if resp.StatusCode != 400 || !strings.Contains(e["message"].(string), "root.dag.tasks.say.componentRef.name") {
+		t.Errorf("invalid upload: %d %v", resp.StatusCode, e)
+	}
+	_, list := call(t, "GET", ts.URL+"/apis/v2beta1/pipelines", nil)
+	if list["total_size"] != 0.0 {
+		t.Errorf("an invalid upload was stored: %v", list)
+	}
+	resp, e = call(t, "POST", ts.URL+"/apis/v2beta1/runs", map[string]any{"display_name": "x", "bogus_field": 1})
+	if resp.StatusCode != 400 || !strings.Contains(e["message"].(string), "bogus_field") {
+		t.Errorf("unknown field: %d %v", resp.StatusCode, e)
+	}
+	resp, e = call(t, "POST", ts.URL+"/apis/v2beta1/runs", map[string]any{"pipeline_spec": json.RawMessage(mustJSON(t, echoSpec)),
+		"runtime_config": map[string]any{"parameters": map[string]any{"n": "abc"}}})
+	if resp.StatusCode != 400 || !strings.Contains(e["message"].(string), "parameter n") {
+		t.Errorf("bad parameter: %d %v", resp.StatusCode, e)
+	}
+	resp, e = call(t, "GET", ts.URL+"/apis/v2beta1/runs/no-such-run", nil)
+	if resp.StatusCode != 404 || e["code"] != 5.0 {
+		t.Errorf("missing run: %d %v", resp.StatusCode, e)
+	}
+	resp, e = call(t, "POST", ts.URL+"/apis/v2beta1/runs", map[string]any{"pipeline_spec": json.RawMessage(mustJSON(t, echoSpec)),
+		"runtime_config": map[string]any{"pipeline_root": "s3://bucket/x"}})
+	if resp.StatusCode != 400 {
+		t.Errorf("remote pipeline root: %d %v", resp.StatusCode, e)
+	}
+}
+
+func mustJSON(t *testing.T, yamlDoc string) []byte {
+	t.Helper()
+	b, err := specDocJSON([]byte(yamlDoc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func urlEncode(s string) string {
+	r := strings.NewReplacer("%", "%25", "{", "%7B", "}", "%7D", "\"", "%22", ":", "%3A", ",", "%2C", "[", "%5B", "]", "%5D", " ", "%20")
+	return r.Replace(s)
+}
