@@ -90,6 +90,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET "+api+"/runs/{id}", s.getRun)
 	m.HandleFunc("DELETE "+api+"/runs/{id}", s.deleteRun)
 	m.HandleFunc("POST "+api+"/runs/{idaction}", s.runAction)
+
+	s.weirRoutes()
 }
 
 // ServeHTTP serves the API with body limits and access logging.

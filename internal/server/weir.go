@@ -1,0 +1,4 @@
+package server
+
+// weirRoutes registers weir's own endpoints (beyond the KFP surface).
+func (s *Server) weirRoutes() {}
