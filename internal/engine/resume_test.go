@@ -90,3 +90,49 @@ func TestCancelRequestSurvivesRestart(t *testing.T) {
 		t.Errorf("run = %s, want canceled", final.Phase)
 	}
 }
+
+// TestRetryRunResumesFromFailedTasks: retrying a failed run reruns the
+// failed task and what it blocked, keeps the old attempts, and does not run
+// tasks that had succeeded.
+func TestRetryRunResumesFromFailedTasks(t *testing.T) {
+	h := newHarness(t, 2)
+	failT1 := true
+	h.exec.auto = func(s executor.Spec) (int, bool) {
+		if s.Command[0] == "run-t1" && failT1 {
+			return 4, true
+		}
+		return 0, true
+	}
+	r := h.submit(chainSpec([][]int{nil, {0}, {1}, nil}), nil)
+	final, err := h.eng.Execute(context.Background(), r.ID)
+	if err != nil || final.Phase != run.Failed {
+		t.Fatalf("first run: %v %v", final, err)
+	}
+	if err := Retry(context.Background(), h.store, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := Retry(context.Background(), h.store, r.ID); !errors.Is(err, run.ErrConflict) {
+		t.Errorf("retrying a run that is not failed: %v, want ErrConflict", err)
+	}
+	failT1 = false
+	before := len(h.exec.started)
+	final, err = h.eng.Execute(context.Background(), r.ID)
+	if err != nil || final.Phase != run.Succeeded {
+		t.Fatalf("retried run: %v %v", final, err)
+	}
+	snap, tasks := h.snapshot(r.ID)
+	if a := attemptsOf(snap, tasks["t1"]); len(a) != 2 || a[0].Phase != run.Failed || a[1].Phase != run.Succeeded || a[1].Number != 2 {
+		t.Errorf("t1 attempts = %v", phases(a))
+	}
+	for _, name := range []string{"t0", "t3"} {
+		if n := len(attemptsOf(snap, tasks[name])); n != 1 {
+			t.Errorf("%s ran %d times, want once (it had succeeded)", name, n)
+		}
+	}
+	if tasks["t2"].Phase != run.Succeeded || tasks["t2"].Inputs["in1"] != "t1" {
+		t.Errorf("t2 = %s %v", tasks["t2"].Phase, tasks["t2"].Inputs)
+	}
+	if started := len(h.exec.started) - before; started != 2 {
+		t.Errorf("the retry started %d attempts, want 2 (t1 and t2)", started)
+	}
+}

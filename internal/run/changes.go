@@ -36,3 +36,9 @@ type CacheHit struct {
 	// Artifacts are its output artifacts by output name.
 	Artifacts map[string][]*Artifact
 }
+
+// Reopen is one task run a retry sets back to Pending or Running.
+type Reopen struct {
+	TaskRunID string
+	Phase     Phase
+}

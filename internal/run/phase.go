@@ -2,7 +2,14 @@
 // Attempts, and the single table of legal phase transitions they share.
 package run
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrConflict means the request contradicts the current state: a name is
+// taken, a row is still in use, or a run is not in a phase that allows it.
+var ErrConflict = errors.New("conflict")
 
 // Phase is the lifecycle state of a Run, a TaskRun or an Attempt. It is
 // persisted as its string value.
@@ -30,7 +37,20 @@ var transitions = map[Phase][]Phase{
 	Running: {Succeeded, Failed, Canceled},
 }
 
-// Terminal reports whether p can never change again.
+// retryable lists the only changes a terminal phase can undergo, and only
+// through an explicit retry of its run: the run and the task runs that
+// ended badly reopen (with the exit handlers that reported on them), while
+// their attempts stay as they were. Nothing else ever leaves a terminal
+// phase.
+var retryable = map[Phase][]Phase{
+	Failed:    {Pending, Running},
+	Canceled:  {Pending, Running},
+	Skipped:   {Pending},
+	Succeeded: {Pending},
+}
+
+// Terminal reports whether p can never change again (except through a
+// retry, see CheckRetry).
 func (p Phase) Terminal() bool {
 	_, ok := transitions[p]
 	return !ok && p.Valid()
@@ -82,4 +102,15 @@ func CheckTransition(kind, id string, from, to Phase) error {
 		}
 	}
 	return &TransitionError{Kind: kind, ID: id, From: from, To: to}
+}
+
+// CheckRetry returns a *TransitionError unless a retry may move a run or
+// task run from -> to.
+func CheckRetry(kind, id string, from, to Phase) error {
+	for _, q := range retryable[from] {
+		if q == to {
+			return nil
+		}
+	}
+	return &TransitionError{Kind: kind + " retry", ID: id, From: from, To: to}
 }

@@ -316,19 +316,24 @@ func (s *Server) deleteRun(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{})
 }
 
-// runAction serves POST /runs/{id}:terminate, :archive and :unarchive.
+// runAction serves POST /runs/{id}:terminate, :retry, :archive and
+// :unarchive.
 func (s *Server) runAction(w http.ResponseWriter, r *http.Request) {
 	id, action, _ := strings.Cut(r.PathValue("idaction"), ":")
 	var err error
 	switch action {
 	case "terminate":
 		err = s.svc.Terminate(r.Context(), id)
+	case "retry":
+		if err = engine.Retry(r.Context(), s.store, id); err == nil {
+			s.svc.Wake()
+		}
 	case "archive":
 		err = s.store.SetRunStorage(r.Context(), id, run.StorageArchived)
 	case "unarchive":
 		err = s.store.SetRunStorage(r.Context(), id, run.StorageAvailable)
 	default:
-		err = badRequest("unknown run action %q (want :terminate, :archive or :unarchive)", action)
+		err = badRequest("unknown run action %q (want :terminate, :retry, :archive or :unarchive)", action)
 	}
 	if err != nil {
 		writeError(w, err)

@@ -8,6 +8,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -223,4 +224,46 @@ func mustJSON(t *testing.T, yamlDoc string) []byte {
 func urlEncode(s string) string {
 	r := strings.NewReplacer("%", "%25", "{", "%7B", "}", "%7D", "\"", "%22", ":", "%3A", ",", "%2C", "[", "%5B", "]", "%5D", " ", "%20")
 	return r.Replace(s)
+}
+
+func TestRetryFailedRun(t *testing.T) {
+	ts := newTestServer(t)
+	dir := t.TempDir()
+	// The step fails until a marker file exists.
+	doc := strings.Replace(echoSpec, `command: [sh, -c, 'printf "%s" "$0" > "$1"',`, `command: [sh, -c, 'test -f `+dir+`/ok || exit 5; printf "%s" "$0" > "$1"',`, 1)
+	resp, r := call(t, "POST", ts.URL+"/apis/v2beta1/runs", map[string]any{"display_name": "flaky", "pipeline_spec": json.RawMessage(mustJSON(t, doc))})
+	if resp.StatusCode != 200 {
+		t.Fatalf("create: %v", r)
+	}
+	id := r["run_id"].(string)
+	if got := waitState(t, ts, id); got["state"] != "FAILED" {
+		t.Fatalf("first run = %v", got["state"])
+	}
+	if err := os.WriteFile(filepath.Join(dir, "ok"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if resp, e := call(t, "POST", ts.URL+"/apis/v2beta1/runs/"+id+":retry", nil); resp.StatusCode != 200 {
+		t.Fatalf("retry: %d %v", resp.StatusCode, e)
+	}
+	if got := waitState(t, ts, id); got["state"] != "SUCCEEDED" {
+		t.Fatalf("retried run = %v", got["state"])
+	}
+	if resp, _ := call(t, "POST", ts.URL+"/apis/v2beta1/runs/"+id+":retry", nil); resp.StatusCode != http.StatusConflict {
+		t.Errorf("retrying a succeeded run: %d, want 409", resp.StatusCode)
+	}
+}
+
+func waitState(t *testing.T, ts *httptest.Server, id string) map[string]any {
+	t.Helper()
+	var got map[string]any
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		_, got = call(t, "GET", ts.URL+"/apis/v2beta1/runs/"+id, nil)
+		if s := got["state"]; s == "SUCCEEDED" || s == "FAILED" || s == "CANCELED" {
+			return got
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("run %s did not end: %v", id, got)
+	return nil
 }

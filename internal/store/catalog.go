@@ -13,7 +13,7 @@ import (
 
 // ErrConflict is returned when a unique name is already taken, or a row
 // cannot be removed because others depend on it.
-var ErrConflict = errors.New("conflict")
+var ErrConflict = run.ErrConflict
 
 func isUnique(err error) bool {
 	return err != nil && strings.Contains(strings.ToLower(err.Error()), "unique")

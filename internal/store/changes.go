@@ -186,10 +186,11 @@ const (
 	sqlInsertAttempt  = `INSERT INTO attempts (id, task_run_id, number, phase, handle, exit_code, error, log_path, created_at, started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)`
 	sqlUpdateAttempt  = `UPDATE attempts SET phase=?, handle=?, exit_code=?, error=?, started_at=?, finished_at=? WHERE id=?`
 	sqlInsertArtifact = `INSERT INTO artifacts (id, run_id, uri, schema_title, schema_version, metadata, digest, size, created_at) VALUES (?,?,?,?,?,?,?,?,?)`
-	sqlInsertEvent    = `INSERT INTO artifact_events (artifact_id, task_run_id, attempt_id, kind, name, idx, created_at) VALUES (?,?,?,?,?,?,?)`
-	sqlRunPhase       = `SELECT phase FROM runs WHERE id=?`
-	sqlTaskRunPhase   = `SELECT phase FROM task_runs WHERE id=?`
-	sqlAttemptPhase   = `SELECT phase FROM attempts WHERE id=?`
+	sqlInsertEvent    = `INSERT INTO artifact_events (artifact_id, task_run_id, attempt_id, kind, name, idx, created_at) VALUES (?,?,?,?,?,?,?)
+		ON CONFLICT (task_run_id, kind, name, idx) DO UPDATE SET artifact_id=excluded.artifact_id, attempt_id=excluded.attempt_id, created_at=excluded.created_at`
+	sqlRunPhase     = `SELECT phase FROM runs WHERE id=?`
+	sqlTaskRunPhase = `SELECT phase FROM task_runs WHERE id=?`
+	sqlAttemptPhase = `SELECT phase FROM attempts WHERE id=?`
 )
 
 // writeStatements are prepared when the store opens (a transaction holds
