@@ -53,6 +53,15 @@ func (s *Service) Wake() {
 // Run drives runs until ctx is canceled, then stops driving them (they
 // resume at the next start) and returns.
 func (s *Service) Run(ctx context.Context) error {
+	// A store that keeps recurring runs gets its schedules fired too.
+	if ss, ok := s.store.(ScheduleStore); ok {
+		sched := NewScheduler(ss, s, s.log)
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			sched.Run(ctx)
+		}()
+	}
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
 	for {

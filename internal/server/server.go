@@ -91,6 +91,7 @@ func (s *Server) routes() {
 	m.HandleFunc("DELETE "+api+"/runs/{id}", s.deleteRun)
 	m.HandleFunc("POST "+api+"/runs/{idaction}", s.runAction)
 
+	s.recurringRoutes()
 	s.weirRoutes()
 }
 

@@ -267,3 +267,51 @@ func waitState(t *testing.T, ts *httptest.Server, id string) map[string]any {
 	t.Fatalf("run %s did not end: %v", id, got)
 	return nil
 }
+
+func TestRecurringRunFiresAndStops(t *testing.T) {
+	ts := newTestServer(t)
+	resp, rr := call(t, "POST", ts.URL+"/apis/v2beta1/recurringruns", map[string]any{
+		"display_name": "every-second", "pipeline_spec": json.RawMessage(mustJSON(t, echoSpec)),
+		"trigger":         map[string]any{"periodic_schedule": map[string]any{"interval_second": "1"}},
+		"max_concurrency": "2", "no_catchup": true, "mode": "ENABLE",
+	})
+	if resp.StatusCode != 200 || rr["status"] != "ENABLED" {
+		t.Fatalf("create recurring run: %d %v", resp.StatusCode, rr)
+	}
+	id := rr["recurring_run_id"].(string)
+	filter := urlEncode(`{"predicates":[{"operation":"EQUALS","key":"recurring_run_id","string_value":"` + id + `"}]}`)
+	deadline := time.Now().Add(15 * time.Second)
+	var runs map[string]any
+	for time.Now().Before(deadline) {
+		_, runs = call(t, "GET", ts.URL+"/apis/v2beta1/runs?filter="+filter, nil)
+		if runs["total_size"].(float64) >= 2 {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if runs["total_size"].(float64) < 2 {
+		t.Fatalf("recurring run fired %v times in 15 s, want >= 2", runs["total_size"])
+	}
+	if resp, _ := call(t, "POST", ts.URL+"/apis/v2beta1/recurringruns/"+id+":disable", nil); resp.StatusCode != 200 {
+		t.Fatal("disable failed")
+	}
+	_, got := call(t, "GET", ts.URL+"/apis/v2beta1/recurringruns/"+id, nil)
+	if got["status"] != "DISABLED" {
+		t.Errorf("status after disable = %v", got["status"])
+	}
+	time.Sleep(300 * time.Millisecond)
+	_, runs = call(t, "GET", ts.URL+"/apis/v2beta1/runs?filter="+filter, nil)
+	n := runs["total_size"].(float64)
+	time.Sleep(2500 * time.Millisecond)
+	_, runs = call(t, "GET", ts.URL+"/apis/v2beta1/runs?filter="+filter, nil)
+	if runs["total_size"].(float64) != n {
+		t.Errorf("disabled schedule kept firing: %v -> %v runs", n, runs["total_size"])
+	}
+	resp, e := call(t, "POST", ts.URL+"/apis/v2beta1/recurringruns", map[string]any{
+		"display_name": "bad", "pipeline_spec": json.RawMessage(mustJSON(t, echoSpec)),
+		"trigger": map[string]any{"cron_schedule": map[string]any{"cron": "every tuesday"}},
+	})
+	if resp.StatusCode != 400 || !strings.Contains(e["message"].(string), "cron") {
+		t.Errorf("bad cron: %d %v", resp.StatusCode, e)
+	}
+}
