@@ -346,6 +346,11 @@ func (x *execution) start(ctx context.Context, as *attemptState) launched {
 // finishAttempt records the end of an attempt and what it means for its
 // task: success, a retry to come, or failure.
 func (x *execution) finishAttempt(ctx context.Context, as *attemptState, st executor.Status, ch *run.Changes) []Event {
+	if st.State == executor.StateLost {
+		// The process ended while nobody could see how (it was adopted
+		// after a restart, or vanished): retry rather than guess.
+		return []Event{x.interrupted(as, st.Message, ch)}
+	}
 	now := time.Now().UTC()
 	a, ts := as.a, as.task
 	x.e.unroute(a.ID)
@@ -440,8 +445,6 @@ func (x *execution) recover(ctx context.Context) error {
 		switch {
 		case err != nil:
 			events = append(events, x.interrupted(as, err.Error(), ch))
-		case st.State == executor.StateLost:
-			events = append(events, x.interrupted(as, st.Message, ch))
 		case st.State != executor.StateRunning:
 			events = append(events, x.finishAttempt(ctx, as, st, ch)...)
 		}
