@@ -346,10 +346,15 @@ func (x *execution) start(ctx context.Context, as *attemptState) launched {
 // finishAttempt records the end of an attempt and what it means for its
 // task: success, a retry to come, or failure.
 func (x *execution) finishAttempt(ctx context.Context, as *attemptState, st executor.Status, ch *run.Changes) []Event {
-	if st.State == executor.StateLost {
+	if st.State == executor.StateLost || as.reclaim != "" {
 		// The process ended while nobody could see how (it was adopted
-		// after a restart, or vanished): retry rather than guess.
-		return []Event{x.interrupted(as, st.Message, ch)}
+		// after a restart, or vanished), or was stopped as an orphan:
+		// retry rather than guess.
+		why := as.reclaim
+		if why == "" {
+			why = st.Message
+		}
+		return []Event{x.interrupted(as, why, ch)}
 	}
 	now := time.Now().UTC()
 	a, ts := as.a, as.task
@@ -437,6 +442,21 @@ func (x *execution) recover(ctx context.Context) error {
 			continue
 		}
 		if as.a.Handle == "" {
+			// Weir stopped between starting the process and storing its
+			// handle: find the process by its attempt id and stop it
+			// before the attempt is retried, so that the two never race.
+			if f, ok := x.e.exec.(executor.Finder); ok {
+				h, found, err := f.Find(ctx, as.a.ID)
+				if err == nil && found {
+					as.a.Handle, as.reclaim = string(h), "process found without a stored handle after a restart; stopped"
+					ch.Attempts = append(ch.Attempts, as.a)
+					x.e.route(as.a.ID, x.wake)
+					if err := x.e.exec.Cancel(ctx, h); err != nil {
+						x.log.Warn("stop orphaned attempt", slog.String("attempt", as.a.ID), slog.Any("err", err))
+					}
+					continue
+				}
+			}
 			events = append(events, x.interrupted(as, errNoHandle.Error(), ch))
 			continue
 		}

@@ -54,6 +54,9 @@ type attemptState struct {
 	a    *run.Attempt
 	task *taskState
 	step *stepRuntime // nil when the attempt was not started by this process
+	// reclaim, when set, says why the attempt's process is being stopped
+	// after a restart: however it ends, the attempt is interrupted.
+	reclaim string
 }
 
 func childPath(scope, name string) string {

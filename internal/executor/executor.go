@@ -67,3 +67,10 @@ type Executor interface {
 	// receiver then calls Poll. Deliveries may be coalesced.
 	Changed() <-chan string
 }
+
+// Finder is implemented by executors that can find an attempt's process
+// without its handle: the handle is recorded just after the process starts,
+// so a crash in between leaves a process that only its attempt id names.
+type Finder interface {
+	Find(ctx context.Context, attemptID string) (Handle, bool, error)
+}

@@ -252,7 +252,7 @@ func (e *Executor) spawn(a *attempt, spec executor.Spec) error {
 
 	cmd := exec.Command(path, spec.Command[1:]...)
 	cmd.Args[0] = spec.Command[0]
-	cmd.Env = append(os.Environ(), spec.Env...)
+	cmd.Env = append(append(os.Environ(), spec.Env...), attemptEnv+"="+a.id)
 	cmd.Dir = dir
 	cmd.Stdout = logf
 	cmd.Stderr = logf

@@ -461,3 +461,42 @@ func BenchmarkStartToCompletion(b *testing.B) {
 		}
 	}
 }
+
+func TestFindAttemptWithoutHandle(t *testing.T) {
+	dir := t.TempDir()
+	e := New(Options{WorkRoot: dir})
+	h, err := e.Start(context.Background(), executor.Spec{AttemptID: "lost-handle", Command: []string{"sleep", "30"}, LogPath: dir + "/log"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another executor (a restarted weir) finds it by attempt id alone.
+	other := New(Options{WorkRoot: dir})
+	found, ok, err := other.Find(context.Background(), "lost-handle")
+	if err != nil || !ok {
+		t.Fatalf("Find = %v %v", ok, err)
+	}
+	if st, err := other.Poll(context.Background(), found); err != nil || st.State != executor.StateRunning {
+		t.Fatalf("found handle polls %v %v", st, err)
+	}
+	if err := other.Cancel(context.Background(), found); err != nil {
+		t.Fatal(err)
+	}
+	if st := executortest.Wait(t, e, h); st.State == executor.StateRunning {
+		t.Fatal("process survived the cancel")
+	}
+	// The waiter reaps the process just after reporting its end.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		h, ok, _ := other.Find(context.Background(), "lost-handle")
+		if !ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("found a process after it ended: %s", h)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, ok, _ := other.Find(context.Background(), "never-started"); ok {
+		t.Error("found a process for an attempt that never started")
+	}
+}
