@@ -47,6 +47,18 @@ type Task struct {
 	Inputs     IO          `json:"inputs"`
 	Outputs    IO          `json:"outputs"`
 	Log        string      `json:"log"`
+	CachedFrom string      `json:"cached_from"`
+	// AttemptHistory lists every attempt, oldest first.
+	AttemptHistory []Attempt `json:"attempt_history"`
+}
+
+// Attempt is one entry of Task.AttemptHistory.
+type Attempt struct {
+	Number   int    `json:"number"`
+	State    string `json:"state"`
+	ExitCode *int   `json:"exit_code"`
+	Error    string `json:"error"`
+	Log      string `json:"log"`
 }
 
 // IO holds a task's inputs or outputs.
@@ -58,6 +70,7 @@ type IO struct {
 // Artifact is one runtime artifact.
 type Artifact struct {
 	URI      string         `json:"uri"`
+	Path     string         `json:"path"`
 	Type     string         `json:"type"`
 	Metadata map[string]any `json:"metadata"`
 }
