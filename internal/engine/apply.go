@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/weir-dev/weir/internal/executor"
@@ -82,12 +81,13 @@ func (x *execution) apply(ctx context.Context, acts []action) error {
 	if err := x.commit(ctx, &b.ch, b.events); err != nil {
 		return err
 	}
-	if len(b.starts) == 0 {
-		return nil
+	// The attempts are recorded: start their processes without holding up
+	// the loop. Their handles join the next round's commit; a crash before
+	// that leaves processes that Finder locates by attempt id.
+	for _, as := range b.starts {
+		x.launchAsync(ctx, as)
 	}
-	started := &batch{now: b.now}
-	x.launchAll(ctx, b.starts, started)
-	return x.commit(ctx, &started.ch, started.events)
+	return nil
 }
 
 // createChildren records a task run for every task of a DAG component
@@ -268,43 +268,50 @@ type launched struct {
 	err    error
 }
 
-// launchAll starts recorded attempts, several at once (preparing a step
-// creates directories, and the first step of a Python environment builds
-// it), then records their handles or failures.
-func (x *execution) launchAll(ctx context.Context, starts []*attemptState, b *batch) {
-	results := make([]launched, len(starts))
-	workers := min(len(starts), 8)
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				results[i] = x.start(ctx, starts[i])
-			}
-		}()
-	}
-	for i := range starts {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	for _, r := range results {
-		as := r.as
-		if r.err != nil {
-			x.finishAttempt(ctx, as, executor.Status{State: executor.StateExited, ExitCode: -1, Message: r.err.Error()}, &b.ch)
-			b.events = append(b.events, x.event(as.task.tr, as.a))
-			continue
-		}
-		as.a.Handle = string(r.handle)
-		b.ch.Attempts = append(b.ch.Attempts, as.a)
-		// A very short step may have ended before its handle was stored;
-		// make sure its completion is looked at.
+// launchAsync starts an attempt's process on another goroutine (at most
+// maxLaunches at once: preparing a step creates directories, and the first
+// step of a Python environment builds it) and hands the result back to the
+// loop through x.launches.
+func (x *execution) launchAsync(ctx context.Context, as *attemptState) {
+	x.inflight++
+	go func() {
+		x.launchSlots <- struct{}{}
+		r := x.start(ctx, as)
+		<-x.launchSlots
 		select {
-		case x.wake <- as.a.ID:
-		default:
+		case x.launches <- r:
+		case <-x.done:
 		}
+	}()
+}
+
+// maxLaunches bounds the processes being started at once by one run.
+const maxLaunches = 8
+
+// recordLaunch takes a started attempt's handle, or its failure to start,
+// into the next commit.
+func (x *execution) recordLaunch(ctx context.Context, r launched) {
+	x.inflight--
+	if x.pending == nil {
+		x.pending = &batch{}
+	}
+	b, as := x.pending, r.as
+	if r.err != nil {
+		b.events = append(b.events, x.finishAttempt(ctx, as, executor.Status{State: executor.StateExited, ExitCode: -1, Message: r.err.Error()}, &b.ch)...)
+		return
+	}
+	as.a.Handle = string(r.handle)
+	b.ch.Attempts = append(b.ch.Attempts, as.a)
+	if x.canceling {
+		if err := x.e.exec.Cancel(ctx, r.handle); err != nil {
+			x.log.Warn("cancel attempt", slog.String("attempt", as.a.ID), slog.Any("err", err))
+		}
+	}
+	// A very short step may have ended before its handle was known; make
+	// sure its completion is looked at.
+	select {
+	case x.wake <- as.a.ID:
+	default:
 	}
 }
 

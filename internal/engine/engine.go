@@ -143,9 +143,13 @@ func (e *Engine) Drive(ctx context.Context, runID string, cancel <-chan struct{}
 	x := &execution{
 		e: e, st: newState(pipe, snap),
 		wake:        make(chan string, 1024),
+		launches:    make(chan launched),
+		launchSlots: make(chan struct{}, maxLaunches),
+		done:        make(chan struct{}),
 		parallelism: e.cfg.Parallelism,
 		log:         e.log.With(slog.String("run_id", snap.Run.ID)),
 	}
+	defer close(x.done)
 	if p := snap.Run.Options.Parallelism; p > 0 {
 		x.parallelism = p
 	}
@@ -169,6 +173,13 @@ type execution struct {
 	log         *slog.Logger
 	// pending holds finished attempts' results until the next commit.
 	pending *batch
+	// launches delivers the outcome of starting a process; inflight counts
+	// starts not delivered yet; launchSlots bounds concurrent starts; done
+	// is closed when the run stops being driven.
+	launches    chan launched
+	inflight    int
+	launchSlots chan struct{}
+	done        chan struct{}
 }
 
 func (x *execution) unrouteAll() {
@@ -207,6 +218,8 @@ func (x *execution) loop(ctx context.Context, cancel, detach <-chan struct{}) (*
 			if err := x.completions(ctx, id); err != nil {
 				return nil, err
 			}
+		case r := <-x.launches:
+			x.recordLaunch(ctx, r)
 		case <-cancel:
 			cancel = nil
 			x.startCancel(ctx)
@@ -232,8 +245,8 @@ func (x *execution) completions(ctx context.Context, first string) error {
 	}
 	for _, id := range ids {
 		as := x.st.attempts[id]
-		if as == nil || as.a.Phase.Terminal() {
-			continue
+		if as == nil || as.a.Phase.Terminal() || as.a.Handle == "" {
+			continue // unknown, ended, or still being started
 		}
 		status, err := x.e.exec.Poll(ctx, executor.Handle(as.a.Handle))
 		if err != nil {
