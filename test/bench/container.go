@@ -21,13 +21,20 @@ type containerCase struct {
 	// kind and steps are pipelines.py's KIND and N.
 	kind  string
 	steps int
+	// loopParallelism, for kind "parallelfor", is pipelines.py's
+	// PARALLELISM: the ParallelFor's parallelism argument.
+	loopParallelism int
 	// parallelism is passed to weir as --parallelism.
 	parallelism int
 	// workers is how many baseline processes run at once: 1 spawns them
 	// one after the other (the right baseline for a chain), n keeps up to
 	// n running (the right one for independent steps at --parallelism n).
-	workers       int
+	workers int
+	// targetPerStep and targetRatio are the project's targets for the
+	// median overhead per step and the median weir / baseline ratio; 0 for
+	// none.
 	targetPerStep time.Duration
+	targetRatio   float64
 }
 
 // containerTimeout bounds one weir run of a container benchmark.
@@ -37,14 +44,18 @@ const containerTimeout = 3 * time.Minute
 // of weir and of the baseline, then b.reps repetitions of both, alternating
 // which goes first.
 func (b *bench) containerBench(ctx context.Context, c containerCase) (*result, error) {
-	r := &result{Name: c.name, Steps: c.steps, Target: c.targetPerStep}
+	r := &result{Name: c.name, Steps: c.steps, Target: c.targetPerStep, TargetRatio: c.targetRatio}
 	if c.workers == 1 {
 		r.Baseline = fmt.Sprintf("%d direct spawns, one at a time", c.steps)
 	} else {
 		r.Baseline = fmt.Sprintf("%d direct spawns, %d at a time", c.steps, c.workers)
 	}
 	file := filepath.Join(b.dir, c.name+".yaml")
-	out, err := b.compile(ctx, filepath.Join(b.repo, "test", "bench", "pipelines.py"), c.kind, strconv.Itoa(c.steps), file)
+	pyArgs := []string{filepath.Join(b.repo, "test", "bench", "pipelines.py"), c.kind, strconv.Itoa(c.steps), file}
+	if c.loopParallelism > 0 {
+		pyArgs = append(pyArgs, strconv.Itoa(c.loopParallelism))
+	}
+	out, err := b.compile(ctx, pyArgs...)
 	if err != nil {
 		return r, fmt.Errorf("compiling the pipeline: %w", err)
 	}
@@ -67,8 +78,12 @@ func (b *bench) containerBench(ctx context.Context, c containerCase) (*result, e
 			}
 		}
 	}
-	fmt.Printf("   %d steps, each running %q; weir --parallelism %d; baseline %s\n",
-		c.steps, compiled.Steps[0], c.parallelism, r.Baseline)
+	what := fmt.Sprintf("%d steps, each running %q", c.steps, compiled.Steps[0])
+	if c.loopParallelism > 0 {
+		what = fmt.Sprintf("a ParallelFor(parallelism=%d) over %d items, each iteration one step running %q (the item varies)",
+			c.loopParallelism, c.steps, compiled.Steps[0])
+	}
+	fmt.Printf("   %s; weir --parallelism %d; baseline %s\n", what, c.parallelism, r.Baseline)
 
 	workDir := filepath.Join(b.dir, "spawn", c.name)
 	if err := os.MkdirAll(workDir, 0o755); err != nil {
@@ -91,6 +106,10 @@ func (b *bench) containerBench(ctx context.Context, c containerCase) (*result, e
 		return r, fmt.Errorf("baseline: %w", err)
 	}
 	printRep(os.Stdout, "warm-up", w, "baseline", base)
+	layout, err := attemptDirs(w)
+	if err != nil {
+		return r, err
+	}
 
 	var probes []time.Duration
 	for i := 0; i < b.reps; i++ {
@@ -116,7 +135,7 @@ func (b *bench) containerBench(ctx context.Context, c containerCase) (*result, e
 		}
 		r.add(w, base)
 		printRep(os.Stdout, fmt.Sprintf("rep %d", i+1), w, "baseline", base)
-		fsd, err := fsProbe(filepath.Join(workDir, fmt.Sprintf("fsprobe-%d", i)), c.steps)
+		fsd, err := fsProbe(filepath.Join(workDir, fmt.Sprintf("fsprobe-%d", i)), layout)
 		if err != nil {
 			return r, fmt.Errorf("filesystem probe: %w", err)
 		}
@@ -128,18 +147,49 @@ func (b *bench) containerBench(ctx context.Context, c containerCase) (*result, e
 	r.Info = append(r.Info,
 		fmt.Sprintf("median per step: weir wall %s, baseline %s; task duration_ms %s; outside the run (process start, store open, validation, summary) %s in total",
 			ms(median(r.Weir)/n), ms(median(r.Base)/n), ms(median(r.TaskSum)/n), ms(diffMedian(r.Weir, r.Internal))))
-	r.Info = append(r.Info, fmt.Sprintf("filesystem probe: creating a step's attempt directory and log file the way weir lays them out costs %s per step here (median; weir does this on its scheduling goroutine for every step)",
-		ms(median(probes)/n)))
+	r.Info = append(r.Info, fmt.Sprintf("filesystem probe: creating a step's attempt directory and log file the way weir laid them out in the warm-up run (e.g. %s) costs %s per step here (median; x%d steps = %s, %.0f%% of the median weir wall time)",
+		filepath.Join(layout[0], "log"), ms(median(probes)/n), c.steps, ms(median(probes)), 100*float64(median(probes))/float64(median(r.Weir))))
 	return r, nil
 }
 
-// fsProbe creates, for each of n steps, the directories and the empty log
-// file weir creates for an attempt ($WEIR_HOME/runs/RUN/tasks/TASK/1/log),
-// under root, and returns the elapsed time.
-func fsProbe(root string, n int) (time.Duration, error) {
+// attemptDirs returns, for every step of a run, the directory holding its
+// log, relative to WEIR_HOME, with the run id replaced by "RUN": the layout
+// fsProbe reproduces.
+func attemptDirs(w *weirRun) ([]string, error) {
+	var dirs []string
+	for _, t := range w.Summary.Tasks {
+		if !t.step() {
+			continue
+		}
+		rel, err := filepath.Rel(w.Home, filepath.Dir(t.Log))
+		if err != nil || t.Log == "" || strings.HasPrefix(rel, "..") {
+			return nil, fmt.Errorf("task %s: its log %q is not under WEIR_HOME %s", t.Name, t.Log, w.Home)
+		}
+		parts := strings.Split(rel, string(filepath.Separator))
+		for i, p := range parts {
+			if p == w.Summary.RunID {
+				parts[i] = "RUN"
+			}
+		}
+		dirs = append(dirs, filepath.Join(parts...))
+	}
+	if len(dirs) == 0 {
+		return nil, fmt.Errorf("run %s has no step", w.Summary.RunID)
+	}
+	return dirs, nil
+}
+
+// fsProbe creates under root, for each relative directory, the directory
+// and an empty log file in it (what weir creates for each attempt, see
+// attemptDirs), and returns the elapsed time. It leaves them there: they go
+// with the bench's directory at the end. Deleting them here would slow the
+// next weir runs on some filesystems (ext4 without a journal does not reuse
+// an inode freed in the last few minutes, and every new file then scans
+// past the freed ones).
+func fsProbe(root string, dirs []string) (time.Duration, error) {
 	start := time.Now()
-	for i := range n {
-		dir := filepath.Join(root, "runs", "run", "tasks", fmt.Sprintf("step-%d", i+1), "1")
+	for _, rel := range dirs {
+		dir := filepath.Join(root, rel)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return 0, err
 		}
@@ -151,7 +201,7 @@ func fsProbe(root string, n int) (time.Duration, error) {
 			return 0, err
 		}
 	}
-	return time.Since(start), os.RemoveAll(root)
+	return time.Since(start), nil
 }
 
 // spawnAll runs every argv directly (no shell added, stdin, stdout and

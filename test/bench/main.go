@@ -65,6 +65,16 @@ var benchmarks = []benchmark{
 	{"iris-warm", func(ctx context.Context, b *bench) (*result, error) {
 		return b.irisWarm(ctx)
 	}},
+	{"parallelfor-1000", func(ctx context.Context, b *bench) (*result, error) {
+		return b.containerBench(ctx, containerCase{
+			name: "parallelfor-1000", kind: "parallelfor", steps: 1000, loopParallelism: 2,
+			parallelism: 2, workers: 2,
+			targetRatio: 1.5,
+		})
+	}},
+	{"iris-cached", func(ctx context.Context, b *bench) (*result, error) {
+		return b.irisCached(ctx)
+	}},
 }
 
 // bench is the state shared by all benchmarks of one invocation.
@@ -77,6 +87,7 @@ type bench struct {
 	reps      int    // timed repetitions per benchmark
 	cpus      int    // runtime.NumCPU()
 	homes     int    // WEIR_HOME directories created so far
+	irisYAML  string // examples/iris compiled by this invocation, once
 }
 
 func main() {

@@ -33,6 +33,11 @@ type result struct {
 	TaskSum []time.Duration
 	// Target is the per-step overhead the project aims at; 0 for none.
 	Target time.Duration
+	// TargetRatio is the weir / baseline ratio the project aims at; 0 for
+	// none.
+	TargetRatio float64
+	// TargetWall is the weir wall time the project aims at; 0 for none.
+	TargetWall time.Duration
 	// Info holds further findings, printed below the table.
 	Info []string
 }
@@ -66,8 +71,43 @@ func (r *result) ratios() []float64 {
 	return out
 }
 
-// targetMet reports whether the median per-step overhead is within Target.
-func (r *result) targetMet() bool { return median(r.overheads()) <= r.Target }
+// target is one of a result's targets, judged on the medians.
+type target struct {
+	what   string // e.g. "overhead/step <= 5.00ms"
+	median string // the median it is judged on
+	met    bool
+}
+
+// targets returns the result's targets (none when it has no data).
+func (r *result) targets() []target {
+	if !r.measured() {
+		return nil
+	}
+	var out []target
+	if r.Target > 0 {
+		m := median(r.overheads())
+		out = append(out, target{"overhead/step <= " + ms(r.Target), ms(m), m <= r.Target})
+	}
+	if r.TargetRatio > 0 {
+		m := median(r.ratios())
+		out = append(out, target{fmt.Sprintf("ratio <= %.2fx", r.TargetRatio), fmt.Sprintf("%.2fx", m), m <= r.TargetRatio})
+	}
+	if r.TargetWall > 0 {
+		m := median(r.Weir)
+		out = append(out, target{"weir wall <= " + ms(r.TargetWall), ms(m), m <= r.TargetWall})
+	}
+	return out
+}
+
+// targetMet reports whether every target of the result is met.
+func (r *result) targetMet() bool {
+	for _, t := range r.targets() {
+		if !t.met {
+			return false
+		}
+	}
+	return true
+}
 
 // median returns the median of xs (the mean of the middle two for an even
 // count); 0 for none.
@@ -140,6 +180,8 @@ type benchLine struct {
 	InternalMS        *float64 `json:"internal_ms,omitempty"`
 	TaskSumMS         *float64 `json:"task_sum_ms,omitempty"`
 	TargetPerStepMS   *float64 `json:"target_per_step_ms,omitempty"`
+	TargetRatio       *float64 `json:"target_ratio,omitempty"`
+	TargetWallMS      *float64 `json:"target_wall_ms,omitempty"`
 	TargetMet         *bool    `json:"target_met,omitempty"`
 }
 
@@ -168,12 +210,12 @@ func report(w io.Writer, b *bench, results []*result, total time.Duration) {
 
 	fmt.Fprintln(w)
 	for _, r := range results {
-		if r.measured() && r.Target > 0 {
+		for _, t := range r.targets() {
 			verdict := "met"
-			if !r.targetMet() {
+			if !t.met {
 				verdict = "NOT met"
 			}
-			fmt.Fprintf(w, "target %s: overhead/step <= %s: %s (median %s)\n", r.Name, ms(r.Target), verdict, ms(median(r.overheads())))
+			fmt.Fprintf(w, "target %s: %s: %s (median %s)\n", r.Name, t.what, verdict, t.median)
 		}
 	}
 	for _, r := range results {
@@ -202,6 +244,14 @@ func report(w io.Writer, b *bench, results []*result, total time.Duration) {
 			l.TaskSumMS = ptr(msValue(median(r.TaskSum)))
 			if r.Target > 0 {
 				l.TargetPerStepMS = ptr(msValue(r.Target))
+			}
+			if r.TargetRatio > 0 {
+				l.TargetRatio = ptr(r.TargetRatio)
+			}
+			if r.TargetWall > 0 {
+				l.TargetWallMS = ptr(msValue(r.TargetWall))
+			}
+			if len(r.targets()) > 0 {
 				l.TargetMet = ptr(r.targetMet())
 			}
 		}

@@ -27,9 +27,23 @@ type summary struct {
 
 type taskSummary struct {
 	Name       string `json:"name"`
+	Kind       string `json:"kind"`
 	State      string `json:"state"`
 	Error      string `json:"error"`
 	DurationMS int64  `json:"duration_ms"`
+	Log        string `json:"log"`
+	CachedFrom string `json:"cached_from"`
+}
+
+// step reports whether the task runs a process of its own (a container or
+// an importer), as opposed to a DAG, a loop or a loop iteration, whose
+// duration_ms spans their children's.
+func (t taskSummary) step() bool {
+	switch t.Kind {
+	case "dag", "loop", "iteration":
+		return false
+	}
+	return true
 }
 
 // weirRun is one timed `weir run FILE -o json` invocation.
@@ -40,9 +54,25 @@ type weirRun struct {
 	// Internal is the run's duration_ms: from the run's creation, after
 	// the spec was read and validated, to its end.
 	Internal time.Duration
-	// TaskSum is the sum of the tasks' duration_ms.
+	// TaskSum is the sum of the steps' duration_ms (container and
+	// importer tasks: a DAG, loop or iteration spans its children).
 	TaskSum time.Duration
+	// Steps is the number of container and importer tasks.
+	Steps   int
 	Summary *summary
+	// Home is the run's WEIR_HOME.
+	Home string
+}
+
+// expect is what runWeirIn checks in a run summary, beyond the run having
+// succeeded.
+type expect struct {
+	// steps is the number of container and importer tasks; any number
+	// when negative.
+	steps int
+	// state is the state every task must be in: "succeeded" for a run
+	// that executes its steps, "cached" for a run that reuses them all.
+	state string
 }
 
 // runFailure is weir failing a run (or not producing a summary): the bench
@@ -74,16 +104,66 @@ func (b *bench) weirEnv(home string) []string {
 }
 
 // runWeir runs `weir run FILE -o json ARGS...` in a fresh WEIR_HOME, times
-// it, and checks that the run succeeded with wantTasks tasks (any number
-// when wantTasks is negative), each of them succeeded.
-func (b *bench) runWeir(ctx context.Context, name string, timeout time.Duration, file string, wantTasks int, args ...string) (*weirRun, error) {
+// it, and checks that the run succeeded with wantSteps container and
+// importer tasks (any number when wantSteps is negative), every task
+// succeeded.
+func (b *bench) runWeir(ctx context.Context, name string, timeout time.Duration, file string, wantSteps int, args ...string) (*weirRun, error) {
 	home, err := b.newHome(name)
 	if err != nil {
 		return nil, err
 	}
+	return b.runWeirIn(ctx, home, timeout, file, expect{steps: wantSteps, state: "succeeded"}, args...)
+}
+
+// runWeirIn runs `weir run FILE -o json ARGS...` with WEIR_HOME=home, times
+// it, and checks the summary: the run succeeded, with the expected number
+// of steps, every task in the expected state.
+func (b *bench) runWeirIn(ctx context.Context, home string, timeout time.Duration, file string, want expect, args ...string) (*weirRun, error) {
+	argv := append([]string{"run", file, "-o", "json"}, args...)
+	stdout, wall, err := b.weirCmd(ctx, home, timeout, argv...)
+	describe := func() string { return fmt.Sprintf("weir %s (WEIR_HOME=%s)", strings.Join(argv, " "), home) }
+	var failure *runFailure
+	if errors.As(err, &failure) {
+		if s, derr := decodeSummary(stdout); derr == nil {
+			failure.msg += "\n" + failedTasks(s)
+		}
+		return nil, failure
+	} else if err != nil {
+		return nil, err
+	}
+	s, err := decodeSummary(stdout)
+	if err != nil {
+		return nil, &runFailure{fmt.Sprintf("stdout is not a run summary: %v: %s", err, describe())}
+	}
+	if s.State != "succeeded" {
+		return nil, &runFailure{fmt.Sprintf("run %s is %s, want succeeded: %s\n%s", s.RunID, s.State, describe(), failedTasks(s))}
+	}
+	r := &weirRun{Wall: wall, Internal: time.Duration(s.DurationMS) * time.Millisecond, Summary: s, Home: home}
+	for _, t := range s.Tasks {
+		if t.State != want.state {
+			return nil, &runFailure{fmt.Sprintf("run %s: task %s is %s, want %s: %s", s.RunID, t.Name, t.State, want.state, describe())}
+		}
+		if want.state == "cached" && t.CachedFrom == "" {
+			return nil, &runFailure{fmt.Sprintf("run %s: task %s is cached but names no cached_from attempt: %s", s.RunID, t.Name, describe())}
+		}
+		if t.step() {
+			r.Steps++
+			r.TaskSum += time.Duration(t.DurationMS) * time.Millisecond
+		}
+	}
+	if want.steps >= 0 && r.Steps != want.steps {
+		return nil, &runFailure{fmt.Sprintf("run %s has %d steps (container and importer tasks), want %d: %s", s.RunID, r.Steps, want.steps, describe())}
+	}
+	return r, nil
+}
+
+// weirCmd runs `weir ARGS...` with WEIR_HOME=home, bounded by timeout, and
+// returns its stdout and wall time, from before the process is started to
+// after it is waited for. A timeout or a non-zero exit is a *runFailure
+// (stdout is still returned with the latter).
+func (b *bench) weirCmd(ctx context.Context, home string, timeout time.Duration, argv ...string) ([]byte, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	argv := append([]string{"run", file, "-o", "json"}, args...)
 	cmd := exec.CommandContext(ctx, b.weirBin, argv...)
 	cmd.Dir = home
 	cmd.Env = b.weirEnv(home)
@@ -94,7 +174,7 @@ func (b *bench) runWeir(ctx context.Context, name string, timeout time.Duration,
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
-	err = cmd.Run()
+	err := cmd.Run()
 	wall := time.Since(start)
 	describe := func() string {
 		return fmt.Sprintf("weir %s (WEIR_HOME=%s)\nstderr:\n%s", strings.Join(argv, " "), home, indent(tail(stderr.String(), 40)))
@@ -102,36 +182,15 @@ func (b *bench) runWeir(ctx context.Context, name string, timeout time.Duration,
 	var exit *exec.ExitError
 	switch {
 	case ctx.Err() == context.DeadlineExceeded:
-		return nil, &runFailure{fmt.Sprintf("timed out after %v: %s", timeout, describe())}
+		return nil, wall, &runFailure{fmt.Sprintf("timed out after %v: %s", timeout, describe())}
 	case ctx.Err() != nil:
-		return nil, ctx.Err()
+		return nil, wall, ctx.Err()
 	case errors.As(err, &exit):
-		msg := fmt.Sprintf("exit code %d: %s", exit.ExitCode(), describe())
-		if s, derr := decodeSummary(stdout.Bytes()); derr == nil {
-			msg += "\n" + failedTasks(s)
-		}
-		return nil, &runFailure{msg}
+		return stdout.Bytes(), wall, &runFailure{fmt.Sprintf("exit code %d: %s", exit.ExitCode(), describe())}
 	case err != nil:
-		return nil, fmt.Errorf("starting weir: %w", err)
+		return nil, wall, fmt.Errorf("starting weir: %w", err)
 	}
-	s, err := decodeSummary(stdout.Bytes())
-	if err != nil {
-		return nil, &runFailure{fmt.Sprintf("stdout is not a run summary: %v: %s", err, describe())}
-	}
-	if s.State != "succeeded" {
-		return nil, &runFailure{fmt.Sprintf("run %s is %s, want succeeded: %s\n%s", s.RunID, s.State, describe(), failedTasks(s))}
-	}
-	if wantTasks >= 0 && len(s.Tasks) != wantTasks {
-		return nil, &runFailure{fmt.Sprintf("run %s has %d tasks, want %d: %s", s.RunID, len(s.Tasks), wantTasks, describe())}
-	}
-	r := &weirRun{Wall: wall, Internal: time.Duration(s.DurationMS) * time.Millisecond, Summary: s}
-	for _, t := range s.Tasks {
-		if t.State != "succeeded" {
-			return nil, &runFailure{fmt.Sprintf("run %s: task %s is %s, want succeeded: %s", s.RunID, t.Name, t.State, describe())}
-		}
-		r.TaskSum += time.Duration(t.DurationMS) * time.Millisecond
-	}
-	return r, nil
+	return stdout.Bytes(), wall, nil
 }
 
 // decodeSummary decodes the run summary, which must be all of stdout.
