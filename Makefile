@@ -34,7 +34,15 @@ e2e: build venv
 	WEIR_BIN=$(CURDIR)/$(BIN) WEIR_E2E_PYTHON=$(CURDIR)/$(PY) \
 		$(GO) test -tags e2e -count=1 -timeout 20m ./test/e2e/...
 
-test: unit e2e
+test: unit test-postgres e2e
+
+# The store's conformance suite against a private, throwaway PostgreSQL
+# (installed from the Debian packages when missing; see .ci/postgres.sh).
+.PHONY: test-postgres
+test-postgres:
+	@set -e; pgenv=$$(.ci/postgres.sh); eval "$$pgenv"; \
+	trap '.ci/postgres-stop.sh "$$WEIR_TEST_PGDIR"' EXIT; trap 'exit 130' INT TERM; \
+	$(GO) test -count=1 ./internal/store/...
 
 bench: build venv
 	WEIR_BIN=$(CURDIR)/$(BIN) WEIR_E2E_PYTHON=$(CURDIR)/$(PY) \

@@ -294,7 +294,8 @@ func (x *execution) event(tr *run.TaskRun, a *run.Attempt) Event {
 func (x *execution) startCancel(ctx context.Context) {
 	x.canceling = true
 	for _, as := range x.st.attempts {
-		if as.a.Phase == run.Running && as.a.Handle != "" {
+		// Exit handlers are what a cancel must still let run.
+		if as.a.Phase == run.Running && as.a.Handle != "" && !as.task.completesAll() {
 			if err := x.e.exec.Cancel(ctx, executor.Handle(as.a.Handle)); err != nil {
 				x.log.Warn("cancel attempt", slog.String("attempt", as.a.ID), slog.Any("err", err))
 			}

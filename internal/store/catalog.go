@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/weir-dev/weir/internal/run"
 )
@@ -15,9 +14,13 @@ import (
 // cannot be removed because others depend on it.
 var ErrConflict = run.ErrConflict
 
-func isUnique(err error) bool {
-	return err != nil && strings.Contains(strings.ToLower(err.Error()), "unique")
-}
+// isUnique reports whether err is a unique (or primary key) violation, on
+// either dialect.
+func isUnique(err error) bool { return violated(err) == uniqueConstraint }
+
+// isForeignKey reports whether err is a foreign key violation, on either
+// dialect.
+func isForeignKey(err error) bool { return violated(err) == foreignKeyConstraint }
 
 func sortStrings(s []string) { sort.Strings(s) }
 
@@ -57,13 +60,13 @@ func (s *Store) CreatePipelineVersion(ctx context.Context, v *run.PipelineVersio
 	return tx.Commit()
 }
 
-func insertVersion(ctx context.Context, tx *sql.Tx, v *run.PipelineVersion) error {
+func insertVersion(ctx context.Context, tx *sqlTx, v *run.PipelineVersion) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO pipeline_versions (id, pipeline_id, name, display_name, description, spec, created_at) VALUES (?,?,?,?,?,?,?)`,
 		v.ID, v.PipelineID, v.Name, v.DisplayName, v.Description, v.Spec, stamp(v.CreatedAt))
 	switch {
 	case isUnique(err):
 		return fmt.Errorf("pipeline version %q: %w: the pipeline has a version with this name", v.Name, ErrConflict)
-	case err != nil && strings.Contains(strings.ToLower(err.Error()), "foreign key"):
+	case isForeignKey(err):
 		return fmt.Errorf("pipeline %s: %w", v.PipelineID, ErrNotFound)
 	case err != nil:
 		return fmt.Errorf("create pipeline version %s: %w", v.Name, err)

@@ -93,7 +93,7 @@ func (s *Store) Apply(ctx context.Context, c *run.Changes) (err error) {
 	return nil
 }
 
-func insertRun(ctx context.Context, tx *sql.Tx, r *run.Run) error {
+func insertRun(ctx context.Context, tx *sqlTx, r *run.Run) error {
 	params, err := json.Marshal(orEmpty(r.Parameters))
 	if err != nil {
 		return fmt.Errorf("encode run %s parameters: %w", r.ID, err)
@@ -119,7 +119,7 @@ func insertRun(ctx context.Context, tx *sql.Tx, r *run.Run) error {
 	return nil
 }
 
-func (s *Store) insertTaskRun(ctx context.Context, tx *sql.Tx, t *run.TaskRun) error {
+func (s *Store) insertTaskRun(ctx context.Context, tx *sqlTx, t *run.TaskRun) error {
 	in, out, err := encodeIO(t)
 	if err != nil {
 		return err
@@ -135,8 +135,9 @@ func (s *Store) insertTaskRun(ctx context.Context, tx *sql.Tx, t *run.TaskRun) e
 	return nil
 }
 
-// checkPhase enforces the transition table on an update.
-func (s *Store) checkPhase(ctx context.Context, tx *sql.Tx, kind, query, id string, to run.Phase) error {
+// checkPhase enforces the transition table on an update. On Postgres its
+// read locks the row until the transaction ends (see phaseReads).
+func (s *Store) checkPhase(ctx context.Context, tx *sqlTx, kind, query, id string, to run.Phase) error {
 	var cur string
 	err := s.stmt(ctx, tx, query).QueryRowContext(ctx, id).Scan(&cur)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -193,17 +194,31 @@ const (
 	sqlAttemptPhase = `SELECT phase FROM attempts WHERE id=?`
 )
 
-// writeStatements are prepared when the store opens (a transaction holds
-// the only connection, so nothing can be prepared outside it later).
+// writeStatements are prepared when the store opens (on SQLite a
+// transaction holds the only connection, so nothing can be prepared outside
+// it later; on Postgres each pooled connection prepares them again when a
+// transaction first uses them there).
 var writeStatements = []string{
 	sqlUpdateRun, sqlInsertTaskRun, sqlUpdateTaskRun, sqlInsertAttempt, sqlUpdateAttempt,
 	sqlInsertArtifact, sqlInsertEvent, sqlRunPhase, sqlTaskRunPhase, sqlAttemptPhase,
 }
 
+// phaseReads are the reads an update's transition check relies on. On
+// Postgres (read committed) they take the row lock (SELECT ... FOR UPDATE):
+// a concurrent writer of the same row then waits for this transaction and
+// checks its own transition against the phase committed here, instead of
+// both passing the check on the same old phase. On SQLite they are plain
+// reads: its transactions start with the database's write lock.
+var phaseReads = map[string]bool{sqlRunPhase: true, sqlTaskRunPhase: true, sqlAttemptPhase: true}
+
 func (s *Store) prepare(ctx context.Context) error {
 	s.stmts = map[string]*sql.Stmt{}
 	for _, q := range writeStatements {
-		st, err := s.db.PrepareContext(ctx, q)
+		text := q
+		if phaseReads[q] {
+			text = s.db.forUpdate(q)
+		}
+		st, err := s.db.PrepareContext(ctx, text)
 		if err != nil {
 			return fmt.Errorf("prepare %q: %w", q, err)
 		}
@@ -213,6 +228,6 @@ func (s *Store) prepare(ctx context.Context) error {
 }
 
 // stmt returns a prepared statement bound to tx.
-func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
+func (s *Store) stmt(ctx context.Context, tx *sqlTx, query string) *sqlStmt {
 	return tx.StmtContext(ctx, s.stmts[query])
 }

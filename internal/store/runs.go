@@ -84,7 +84,9 @@ func (s *Store) DeleteRun(ctx context.Context, id string) error {
 	}
 	defer tx.Rollback()
 	var phase string
-	if err := tx.QueryRowContext(ctx, `SELECT phase FROM runs WHERE id=?`, id).Scan(&phase); err != nil {
+	// Locked on Postgres: a concurrent retry must not reopen the run
+	// between this check and the deletes.
+	if err := tx.QueryRowContext(ctx, s.db.forUpdate(`SELECT phase FROM runs WHERE id=?`), id).Scan(&phase); err != nil {
 		return fmt.Errorf("run %s: %w", id, ErrNotFound)
 	}
 	if !run.Phase(phase).Terminal() {

@@ -1,6 +1,7 @@
 // Package store persists runs, task runs, attempts, artifacts and lineage
 // over database/sql. SQLite (modernc.org/sqlite, no cgo) is the embedded
-// default; the schema lives in embedded, append-only migrations.
+// default; PostgreSQL (see OpenPostgres) serves shared deployments. The
+// schema lives in embedded, append-only migrations, one set per dialect.
 package store
 
 import (
@@ -26,7 +27,7 @@ var ErrNotFound = errors.New("not found")
 
 // Store is a handle on the database.
 type Store struct {
-	db    *sql.DB
+	db    *sqlDB
 	stmts map[string]*sql.Stmt // the write path's prepared statements
 }
 
@@ -53,7 +54,7 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("migrate store %s: %w", path, err)
 	}
-	s := &Store{db: db}
+	s := &Store{db: &sqlDB{raw: db, dialect: dialectSQLite}}
 	if err := s.prepare(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -61,12 +62,12 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
-func migrate(ctx context.Context, db *sql.DB, dialect goose.Dialect, fsys embed.FS, dir string) error {
+func migrate(ctx context.Context, db *sql.DB, dialect goose.Dialect, fsys embed.FS, dir string, opts ...goose.ProviderOption) error {
 	sub, err := fs.Sub(fsys, dir)
 	if err != nil {
 		return err
 	}
-	p, err := goose.NewProvider(dialect, db, sub)
+	p, err := goose.NewProvider(dialect, db, sub, opts...)
 	if err != nil {
 		return err
 	}

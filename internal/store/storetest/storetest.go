@@ -19,6 +19,13 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 	t.Run("AtomicBatch", func(t *testing.T) { atomicBatch(t, open(t)) })
 	t.Run("PrefixLookup", func(t *testing.T) { prefixLookup(t, open(t)) })
 	t.Run("Lineage", func(t *testing.T) { lineage(t, open(t)) })
+	t.Run("Pipelines", func(t *testing.T) { pipelines(t, open(t)) })
+	t.Run("Experiments", func(t *testing.T) { experiments(t, open(t)) })
+	t.Run("ListRuns", func(t *testing.T) { listRuns(t, open(t)) })
+	t.Run("RunControl", func(t *testing.T) { runControl(t, open(t)) })
+	t.Run("Cache", func(t *testing.T) { cache(t, open(t)) })
+	t.Run("ConcurrentTransitions", func(t *testing.T) { concurrentTransitions(t, open(t)) })
+	t.Run("OddText", func(t *testing.T) { oddText(t, open(t)) })
 }
 
 var t0 = time.Date(2026, 11, 27, 8, 0, 0, 123456000, time.UTC)
