@@ -302,7 +302,7 @@ func (x *execution) recordLaunch(ctx context.Context, r launched) {
 	}
 	as.a.Handle = string(r.handle)
 	b.ch.Attempts = append(b.ch.Attempts, as.a)
-	if x.canceling && !as.task.completesAll() {
+	if x.canceling && !x.st.exitHandler(as.task) {
 		if err := x.e.exec.Cancel(ctx, r.handle); err != nil {
 			x.log.Warn("cancel attempt", slog.String("attempt", as.a.ID), slog.Any("err", err))
 		}

@@ -23,8 +23,8 @@ func cachingEnabled(t *spec.Task) bool {
 
 // cacheKey computes a container task's cache key from content: the
 // component (image, command, args, env, declared outputs), the input
-// parameter values, and the digests of the input artifacts' content (not
-// their ids or URIs). So two runs, or two different pipelines, that compute
+// parameter values, and the digests and metadata of the input artifacts
+// (not their ids or URIs). So two runs, or two different pipelines, that compute
 // the same step with the same inputs share it. A cacheKey set in the
 // pipeline replaces the computed key, as in KFP.
 func (x *execution) cacheKey(ts *taskState) string {
@@ -34,6 +34,8 @@ func (x *execution) cacheKey(ts *taskState) string {
 		return "sha256:" + hex.EncodeToString(h.Sum(nil))
 	}
 	ct := x.st.pipe.DeploymentSpec.Executors[ts.comp.ExecutorLabel].Container
+	// An input artifact counts by its content and its metadata (which a
+	// step may read), never by its id or where it is stored.
 	arts := map[string][]string{}
 	for name, list := range ts.inArts {
 		for _, a := range list {
@@ -41,7 +43,8 @@ func (x *execution) cacheKey(ts *taskState) string {
 			if id == "" {
 				id = "uri:" + a.URI
 			}
-			arts[name] = append(arts[name], id)
+			md, _ := json.Marshal(a.Metadata)
+			arts[name] = append(arts[name], id+" "+string(md))
 		}
 	}
 	doc := struct {

@@ -131,7 +131,7 @@ func (p *planner) visit(path string) (done bool, outcome run.Phase, culprit stri
 
 func (p *planner) pending(ts *taskState) {
 	path := ts.tr.Path
-	if p.in.canceling && !ts.completesAll() {
+	if p.in.canceling && !p.s.exitHandler(ts) {
 		p.acts = append(p.acts, action{kind: actCancelTask, path: path, reason: "run canceled"})
 		return
 	}

@@ -295,7 +295,7 @@ func (x *execution) startCancel(ctx context.Context) {
 	x.canceling = true
 	for _, as := range x.st.attempts {
 		// Exit handlers are what a cancel must still let run.
-		if as.a.Phase == run.Running && as.a.Handle != "" && !as.task.completesAll() {
+		if as.a.Phase == run.Running && as.a.Handle != "" && !x.st.exitHandler(as.task) {
 			if err := x.e.exec.Cancel(ctx, executor.Handle(as.a.Handle)); err != nil {
 				x.log.Warn("cancel attempt", slog.String("attempt", as.a.ID), slog.Any("err", err))
 			}

@@ -185,6 +185,30 @@ func (ts *taskState) completesAll() bool {
 	return ts.task != nil && ts.task.TriggerPolicy != nil && ts.task.TriggerPolicy.Strategy == spec.StrategyAllUpstreamCompleted
 }
 
+// exitHandler reports whether a task is the exit task of a dsl.ExitHandler:
+// it runs whatever its upstream did and, unlike other such tasks
+// (ignore_upstream_failure), also when the run is canceled. The compiler
+// marks it by its dependency on an exit-handler DAG or by the final status
+// it takes.
+func (s *state) exitHandler(ts *taskState) bool {
+	if !ts.completesAll() {
+		return false
+	}
+	if ts.task.Inputs != nil {
+		for _, ip := range ts.task.Inputs.Parameters {
+			if ip != nil && ip.TaskFinalStatus != nil {
+				return true
+			}
+		}
+	}
+	for _, up := range s.upstreamOf(ts.task) {
+		if u := s.tasks[childPath(ts.scope, up)]; u != nil && strings.HasPrefix(u.tr.Component, "comp-exit-handler-") {
+			return true
+		}
+	}
+	return false
+}
+
 // kindOf says how a task runs.
 func kindOf(p *spec.Pipeline, t *spec.Task, c *spec.Component) run.Kind {
 	if t != nil && (t.ParameterIterator != nil || t.ArtifactIterator != nil) {

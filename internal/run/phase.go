@@ -114,3 +114,16 @@ func CheckRetry(kind, id string, from, to Phase) error {
 	}
 	return &TransitionError{Kind: kind + " retry", ID: id, From: from, To: to}
 }
+
+// Sources returns every phase from which a change to "to" is legal, in
+// table order: what a store compares against when it updates a row in one
+// statement.
+func Sources(to Phase) []Phase {
+	var out []Phase
+	for _, from := range Phases {
+		if CheckTransition("", "", from, to) == nil {
+			out = append(out, from)
+		}
+	}
+	return out
+}

@@ -241,10 +241,13 @@ func FormatValue(v any) string {
 	case bool:
 		return strconv.FormatBool(x)
 	default:
-		b, err := json.Marshal(x)
-		if err != nil {
+		// As Python's json.dumps writes it: no HTML escaping of < > &.
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(x); err != nil {
 			return fmt.Sprint(x)
 		}
-		return string(b)
+		return strings.TrimSuffix(b.String(), "\n")
 	}
 }

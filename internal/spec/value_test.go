@@ -42,7 +42,7 @@ func TestFormatValue(t *testing.T) {
 		want string
 	}{
 		{"s", "s"}, {int64(3), "3"}, {3.0, "3.0"}, {0.5, "0.5"}, {true, "true"},
-		{[]any{int64(1), "a"}, `[1,"a"]`}, {map[string]any{"k": 1.5}, `{"k":1.5}`}, {nil, ""},
+		{[]any{int64(1), "a"}, `[1,"a"]`}, {[]any{"<one>", "a&b"}, `["<one>","a&b"]`}, {map[string]any{"k": 1.5}, `{"k":1.5}`}, {nil, ""},
 	} {
 		if got := FormatValue(c.in); got != c.want {
 			t.Errorf("FormatValue(%#v) = %q, want %q", c.in, got, c.want)

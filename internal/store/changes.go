@@ -30,12 +30,10 @@ func (s *Store) Apply(ctx context.Context, c *run.Changes) (err error) {
 		}
 	}
 	for _, r := range c.Runs {
-		if err := s.checkPhase(ctx, tx, "run", sqlRunPhase, r.ID, r.Phase); err != nil {
+		res, err := s.stmt(ctx, tx, sqlUpdateRun).ExecContext(ctx,
+			phaseArgs(r.Phase, string(r.Phase), r.Error, stamp(r.StartedAt), stamp(r.FinishedAt), r.ID)...)
+		if err := s.checkUpdate(ctx, tx, res, err, "run", sqlRunPhase, r.ID, r.Phase); err != nil {
 			return err
-		}
-		if _, err := s.stmt(ctx, tx, sqlUpdateRun).ExecContext(ctx,
-			string(r.Phase), r.Error, stamp(r.StartedAt), stamp(r.FinishedAt), r.ID); err != nil {
-			return fmt.Errorf("update run %s: %w", r.ID, err)
 		}
 	}
 	for _, t := range c.NewTaskRuns {
@@ -44,16 +42,14 @@ func (s *Store) Apply(ctx context.Context, c *run.Changes) (err error) {
 		}
 	}
 	for _, t := range c.TaskRuns {
-		if err := s.checkPhase(ctx, tx, "task run", sqlTaskRunPhase, t.ID, t.Phase); err != nil {
-			return err
-		}
 		in, out, err := encodeIO(t)
 		if err != nil {
 			return err
 		}
-		if _, err := s.stmt(ctx, tx, sqlUpdateTaskRun).ExecContext(ctx,
-			string(t.Phase), t.Error, in, out, t.CacheKey, t.CachedFrom, stamp(t.StartedAt), stamp(t.FinishedAt), t.ID); err != nil {
-			return fmt.Errorf("update task run %s: %w", t.Path, err)
+		res, err := s.stmt(ctx, tx, sqlUpdateTaskRun).ExecContext(ctx,
+			phaseArgs(t.Phase, string(t.Phase), t.Error, in, out, t.CacheKey, t.CachedFrom, stamp(t.StartedAt), stamp(t.FinishedAt), t.ID)...)
+		if err := s.checkUpdate(ctx, tx, res, err, "task run", sqlTaskRunPhase, t.ID, t.Phase); err != nil {
+			return err
 		}
 	}
 	for _, a := range c.NewAttempts {
@@ -63,12 +59,10 @@ func (s *Store) Apply(ctx context.Context, c *run.Changes) (err error) {
 		}
 	}
 	for _, a := range c.Attempts {
-		if err := s.checkPhase(ctx, tx, "attempt", sqlAttemptPhase, a.ID, a.Phase); err != nil {
+		res, err := s.stmt(ctx, tx, sqlUpdateAttempt).ExecContext(ctx,
+			phaseArgs(a.Phase, string(a.Phase), a.Handle, nullInt(a.ExitCode), a.Error, stamp(a.StartedAt), stamp(a.FinishedAt), a.ID)...)
+		if err := s.checkUpdate(ctx, tx, res, err, "attempt", sqlAttemptPhase, a.ID, a.Phase); err != nil {
 			return err
-		}
-		if _, err := s.stmt(ctx, tx, sqlUpdateAttempt).ExecContext(ctx,
-			string(a.Phase), a.Handle, nullInt(a.ExitCode), a.Error, stamp(a.StartedAt), stamp(a.FinishedAt), a.ID); err != nil {
-			return fmt.Errorf("update attempt %s: %w", a.ID, err)
 		}
 	}
 	for _, a := range c.NewArtifacts {
@@ -137,9 +131,35 @@ func (s *Store) insertTaskRun(ctx context.Context, tx *sqlTx, t *run.TaskRun) er
 
 // checkPhase enforces the transition table on an update. On Postgres its
 // read locks the row until the transaction ends (see phaseReads).
-func (s *Store) checkPhase(ctx context.Context, tx *sqlTx, kind, query, id string, to run.Phase) error {
+// phaseSlots is how many source phases a guarded update compares against
+// (every phase fits).
+const phaseSlots = 7
+
+// phaseArgs appends to an update's arguments the phases its row may be in
+// for the change to "to" to be legal, padded to phaseSlots.
+func phaseArgs(to run.Phase, args ...any) []any {
+	src := run.Sources(to)
+	for i := 0; i < phaseSlots; i++ {
+		if i < len(src) {
+			args = append(args, string(src[i]))
+		} else {
+			args = append(args, "")
+		}
+	}
+	return args
+}
+
+// checkUpdate turns a guarded update that matched no row into the reason:
+// the row is missing, or the transition is illegal.
+func (s *Store) checkUpdate(ctx context.Context, tx *sqlTx, res sql.Result, err error, kind, query, id string, to run.Phase) error {
+	if err != nil {
+		return fmt.Errorf("update %s %s: %w", kind, id, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n > 0 {
+		return nil
+	}
 	var cur string
-	err := s.stmt(ctx, tx, query).QueryRowContext(ctx, id).Scan(&cur)
+	err = s.stmt(ctx, tx, query).QueryRowContext(ctx, id).Scan(&cur)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("update %s %s: %w", kind, id, ErrNotFound)
 	}
@@ -150,7 +170,10 @@ func (s *Store) checkPhase(ctx context.Context, tx *sqlTx, kind, query, id strin
 	if err != nil {
 		return fmt.Errorf("read %s %s: %w", kind, id, err)
 	}
-	return run.CheckTransition(kind, id, from, to)
+	if err := run.CheckTransition(kind, id, from, to); err != nil {
+		return err
+	}
+	return fmt.Errorf("update %s %s: the row changed underneath (now %s)", kind, id, from)
 }
 
 func encodeIO(t *run.TaskRun) (string, string, error) {
@@ -181,11 +204,11 @@ func nullInt(p *int) any {
 
 // The statements of the write path, prepared once per store.
 const (
-	sqlUpdateRun      = `UPDATE runs SET phase=?, error=?, started_at=?, finished_at=? WHERE id=?`
+	sqlUpdateRun      = `UPDATE runs SET phase=?, error=?, started_at=?, finished_at=? WHERE id=? AND phase IN (?,?,?,?,?,?,?)`
 	sqlInsertTaskRun  = `INSERT INTO task_runs (id, run_id, path, name, parent_id, component, kind, phase, error, inputs, outputs, cache_key, cached_from, created_at, started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
-	sqlUpdateTaskRun  = `UPDATE task_runs SET phase=?, error=?, inputs=?, outputs=?, cache_key=?, cached_from=?, started_at=?, finished_at=? WHERE id=?`
+	sqlUpdateTaskRun  = `UPDATE task_runs SET phase=?, error=?, inputs=?, outputs=?, cache_key=?, cached_from=?, started_at=?, finished_at=? WHERE id=? AND phase IN (?,?,?,?,?,?,?)`
 	sqlInsertAttempt  = `INSERT INTO attempts (id, task_run_id, number, phase, handle, exit_code, error, log_path, created_at, started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)`
-	sqlUpdateAttempt  = `UPDATE attempts SET phase=?, handle=?, exit_code=?, error=?, started_at=?, finished_at=? WHERE id=?`
+	sqlUpdateAttempt  = `UPDATE attempts SET phase=?, handle=?, exit_code=?, error=?, started_at=?, finished_at=? WHERE id=? AND phase IN (?,?,?,?,?,?,?)`
 	sqlInsertArtifact = `INSERT INTO artifacts (id, run_id, uri, schema_title, schema_version, metadata, digest, size, created_at) VALUES (?,?,?,?,?,?,?,?,?)`
 	sqlInsertEvent    = `INSERT INTO artifact_events (artifact_id, task_run_id, attempt_id, kind, name, idx, created_at) VALUES (?,?,?,?,?,?,?)
 		ON CONFLICT (task_run_id, kind, name, idx) DO UPDATE SET artifact_id=excluded.artifact_id, attempt_id=excluded.attempt_id, created_at=excluded.created_at`
