@@ -26,7 +26,8 @@ var allowed = map[string][]string{
 	"store":                 {"run"},
 	"store/storetest":       {"run", "store"},
 	"engine":                {"spec", "run", "launch", "executor", "artifact"},
-	"server":                {"spec", "run", "engine", "store"},
+	"report":                {"run", "spec", "launch"},
+	"server":                {"spec", "run", "engine", "store", "report", "launch"},
 	"cli":                   {"*"},
 }
 

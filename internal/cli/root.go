@@ -121,6 +121,7 @@ func newRoot(e *env) *cobra.Command {
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newRunCmd(e), newRunsCmd(e), newLogsCmd(e), newServerCmd(e))
+	addClientCmds(e, root)
 	return root
 }
 

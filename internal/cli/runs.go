@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/weir-dev/weir/internal/report"
 	"github.com/weir-dev/weir/internal/run"
 	"github.com/weir-dev/weir/internal/store"
 )
@@ -104,36 +105,8 @@ func (e *env) runsGet(ctx context.Context, id, output string) error {
 	if output == "json" {
 		return writeJSON(e.stdout, sum)
 	}
-	fmt.Fprintf(e.stdout, "run %s (%s), pipeline %s, %s\n", sum.RunID, sum.Name, sum.Pipeline, sum.State)
-	if len(sum.Parameters) > 0 {
-		fmt.Fprintln(e.stdout, "parameters:")
-		for _, k := range sortedKeys(sum.Parameters) {
-			fmt.Fprintf(e.stdout, "  %s = %v\n", k, formatParam(sum.Parameters[k]))
-		}
-	}
-	fmt.Fprintln(e.stdout)
-	writeSummary(e.stdout, sum, false)
-	for _, t := range sum.Tasks {
-		if len(t.Attempt) <= 1 && t.State != run.Failed {
-			continue
-		}
-		fmt.Fprintf(e.stdout, "\nattempts of %s:\n", t.Name)
-		for _, a := range t.Attempt {
-			code := "-"
-			if a.ExitCode != nil {
-				code = fmt.Sprint(*a.ExitCode)
-			}
-			fmt.Fprintf(e.stdout, "  #%d %s exit=%s %s %s\n", a.Number, a.State, code, formatDuration(a.DurationMS), strip(a.Error))
-		}
-	}
+	report.WriteDetails(e.stdout, sum)
 	return nil
-}
-
-func formatParam(v any) string {
-	if s, ok := v.(string); ok {
-		return fmt.Sprintf("%q", s)
-	}
-	return fmt.Sprint(v)
 }
 
 func newLogsCmd(e *env) *cobra.Command {

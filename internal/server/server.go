@@ -25,6 +25,16 @@ type Config struct {
 	// MaxBodyBytes caps request bodies (uploads included).
 	MaxBodyBytes int64
 	Logger       *slog.Logger
+	// AuthToken, when set, is required on every request as
+	// "Authorization: Bearer <token>" (kfp.Client's existing_token).
+	AuthToken string
+	// ArtifactRoots are directories, besides PipelineRoot, whose recorded
+	// artifacts may be downloaded and previewed (e.g. WEIR_HOME). An
+	// artifact anywhere else is never served.
+	ArtifactRoots []string
+
+	// weir is the state of weir's own endpoints, set by New.
+	weir *weirState
 }
 
 // Server handles the API.
@@ -34,6 +44,7 @@ type Server struct {
 	cfg   Config
 	log   *slog.Logger
 	mux   *http.ServeMux
+	met   *metrics
 }
 
 // New returns a server over a store and the service that drives its runs.
@@ -44,7 +55,7 @@ func New(st *store.Store, svc *engine.Service, cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{store: st, svc: svc, cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	s := &Server{store: st, svc: svc, cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), met: newMetrics(st, svc)}
 	s.routes()
 	return s
 }
@@ -55,6 +66,7 @@ func (s *Server) routes() {
 	m := s.mux
 	m.HandleFunc("GET "+api+"/healthz", s.healthz)
 	m.HandleFunc("GET /healthz", s.healthz)
+	m.Handle("GET /metrics", s.met.handler())
 
 	m.HandleFunc("POST "+api+"/pipelines/upload", s.uploadPipeline)
 	m.HandleFunc("POST "+api+"/pipelines/upload_version", s.uploadPipelineVersion)
@@ -98,11 +110,22 @@ func (s *Server) routes() {
 // ServeHTTP serves the API with body limits and access logging.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	if !s.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="weir"`)
+		writeJSON(w, http.StatusUnauthorized, apiError{Code: 16, Message: "missing or wrong bearer token", Details: []any{}})
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	s.mux.ServeHTTP(rec, r)
+	took := time.Since(start)
+	_, pattern := s.mux.Handler(r)
+	if pattern == "" {
+		pattern = "unmatched"
+	}
+	s.met.request(pattern, rec.status, took)
 	s.log.Debug("request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
-		slog.Int("status", rec.status), slog.Duration("took", time.Since(start)))
+		slog.Int("status", rec.status), slog.Duration("took", took))
 }
 
 type statusRecorder struct {

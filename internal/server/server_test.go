@@ -315,3 +315,64 @@ func TestRecurringRunFiresAndStops(t *testing.T) {
 		t.Errorf("bad cron: %d %v", resp.StatusCode, e)
 	}
 }
+
+func TestAuthTokenAndMetrics(t *testing.T) {
+	home := t.TempDir()
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(home, "weir.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	eng := engine.New(st, local.New(local.Options{WorkRoot: filepath.Join(home, "work")}), nil, engine.Config{Home: home})
+	svc := engine.NewService(eng, st, 0, nil)
+	ts := httptest.NewServer(New(st, svc, Config{PipelineRoot: home, AuthToken: "tok"}))
+	defer ts.Close()
+	get := func(path, token string) *http.Response {
+		req, _ := http.NewRequest("GET", ts.URL+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	for _, tok := range []string{"", "wrong"} {
+		resp := get("/apis/v2beta1/runs", tok)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("token %q: %d, want 401", tok, resp.StatusCode)
+		}
+	}
+	resp := get("/apis/v2beta1/runs", "tok")
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("right token: %d", resp.StatusCode)
+	}
+	resp = get("/metrics", "tok")
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`weir_runs{state="pending"} 0`, `weir_task_runs{state="succeeded"} 0`, "weir_run_queue_depth 0",
+		`weir_api_request_duration_seconds_count{code="200",route="GET /apis/v2beta1/runs"} 1`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
+
+func TestRequestBodyLimit(t *testing.T) {
+	home := t.TempDir()
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(home, "weir.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	eng := engine.New(st, local.New(local.Options{WorkRoot: home}), nil, engine.Config{Home: home})
+	ts := httptest.NewServer(New(st, engine.NewService(eng, st, 0, nil), Config{PipelineRoot: home, MaxBodyBytes: 1024}))
+	defer ts.Close()
+	resp, e := upload(t, ts, "big", echoSpec+strings.Repeat("# padding\n", 500))
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("oversized upload: %d %v", resp.StatusCode, e)
+	}
+}
