@@ -187,7 +187,9 @@ func (s *Server) defaultExperiment(r *http.Request) (string, error) {
 	return e.ID, nil
 }
 
-// pipelineRoot resolves a run's pipeline root: a local directory.
+// pipelineRoot resolves a run's pipeline root: a local directory inside
+// the server's pipeline root or one of its artifact roots, so that no
+// request makes the server write elsewhere.
 func (s *Server) pipelineRoot(given string) (string, error) {
 	if given == "" {
 		return s.cfg.PipelineRoot, nil
@@ -196,7 +198,28 @@ func (s *Server) pipelineRoot(given string) (string, error) {
 	if strings.Contains(p, "://") || !filepath.IsAbs(p) {
 		return "", badRequest("runtime_config.pipeline_root %q: this server writes artifacts to local absolute directories (or file:// URIs)", given)
 	}
-	return filepath.Clean(p), nil
+	p = filepath.Clean(p)
+	for _, root := range append([]string{s.cfg.PipelineRoot}, s.cfg.ArtifactRoots...) {
+		if rp, rr := realPath(p), realPath(filepath.Clean(root)); root != "" && (rp == rr || within(rp, rr)) {
+			return p, nil
+		}
+	}
+	return "", badRequest("runtime_config.pipeline_root %q: must lie inside the server's pipeline root %s", given, s.cfg.PipelineRoot)
+}
+
+// realPath resolves the symbolic links of the longest existing prefix of
+// a path, so that a link cannot lead a root check astray.
+func realPath(p string) string {
+	rest := ""
+	for cur := p; ; cur = filepath.Dir(cur) {
+		if r, err := filepath.EvalSymlinks(cur); err == nil {
+			return filepath.Join(r, rest)
+		}
+		if cur == filepath.Dir(cur) {
+			return p
+		}
+		rest = filepath.Join(filepath.Base(cur), rest)
+	}
 }
 
 func (s *Server) createRun(w http.ResponseWriter, r *http.Request) {

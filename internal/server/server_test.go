@@ -205,10 +205,12 @@ func TestBadRequestsAreRejected(t *testing.T) {
 	if resp.StatusCode != 404 || e["code"] != 5.0 {
 		t.Errorf("missing run: %d %v", resp.StatusCode, e)
 	}
-	resp, e = call(t, "POST", ts.URL+"/apis/v2beta1/runs", map[string]any{"pipeline_spec": json.RawMessage(mustJSON(t, echoSpec)),
-		"runtime_config": map[string]any{"pipeline_root": "s3://bucket/x"}})
-	if resp.StatusCode != 400 {
-		t.Errorf("remote pipeline root: %d %v", resp.StatusCode, e)
+	for _, root := range []string{"s3://bucket/x", "/etc/weir-outside", "relative/dir"} {
+		resp, e = call(t, "POST", ts.URL+"/apis/v2beta1/runs", map[string]any{"pipeline_spec": json.RawMessage(mustJSON(t, echoSpec)),
+			"runtime_config": map[string]any{"pipeline_root": root}})
+		if resp.StatusCode != 400 || !strings.Contains(e["message"].(string), "pipeline_root") {
+			t.Errorf("pipeline root %s: %d %v", root, resp.StatusCode, e)
+		}
 	}
 }
 
