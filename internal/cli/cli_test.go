@@ -134,3 +134,32 @@ func TestInvalidInputExitsTwo(t *testing.T) {
 		}
 	}
 }
+
+func TestRetryResumesLocalRun(t *testing.T) {
+	home := t.TempDir()
+	code, _, _ := weir(t, home, "run", pipeline, "-p", "code=3", "-o", "json")
+	if code != 1 {
+		t.Fatalf("first run exit %d", code)
+	}
+	_, out, _ := weir(t, home, "runs", "list", "-o", "json")
+	var runs []map[string]any
+	if err := json.Unmarshal([]byte(out), &runs); err != nil || len(runs) != 1 {
+		t.Fatalf("runs list: %v %s", err, out)
+	}
+	id := runs[0]["run_id"].(string)
+	// Still failing: the retry runs the failed task again and fails.
+	if code, _, errOut := weir(t, home, "runs", "retry", id); code != 1 {
+		t.Fatalf("retry exit %d: %s", code, errOut)
+	}
+	_, out, _ = weir(t, home, "runs", "get", id, "-o", "json")
+	sum := decodeSummary(t, out)
+	if f := task(t, sum, "maybe-fail"); f.Attempts != 2 {
+		t.Errorf("maybe-fail attempts after a retry = %d, want 2", f.Attempts)
+	}
+	if s := task(t, sum, "say"); s.Attempts != 1 {
+		t.Errorf("say ran again on retry: %d attempts", s.Attempts)
+	}
+	if code, _, errOut := weir(t, home, "runs", "retry", "no-such-run"); code != 2 {
+		t.Errorf("retry of an unknown run: exit %d %s", code, errOut)
+	}
+}

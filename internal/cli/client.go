@@ -224,7 +224,7 @@ func extendRunsCmd(e *env, runs *cobra.Command) {
 	logs := newLogsCmd(e)
 	logs.Short = "Print a task's output (stdout and stderr); with --follow, as it is written"
 	withLogsFromServer(e, logs, f)
-	runs.AddCommand(newSubmitCmd(e, f), newTerminateCmd(e, f), newWatchCmd(e, f), logs)
+	runs.AddCommand(newSubmitCmd(e, f), newTerminateCmd(e, f), newWatchCmd(e, f), newRetryCmd(e, f), logs)
 }
 
 func orLocal(err error, local func(*cobra.Command, []string) error, c *cobra.Command, args []string) error {

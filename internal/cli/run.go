@@ -19,6 +19,7 @@ import (
 	"github.com/weir-dev/weir/internal/pyenv"
 	"github.com/weir-dev/weir/internal/run"
 	"github.com/weir-dev/weir/internal/spec"
+	"github.com/weir-dev/weir/internal/store"
 )
 
 type runFlags struct {
@@ -133,12 +134,17 @@ func (e *env) run(ctx context.Context, file string, f *runFlags) error {
 	if err != nil {
 		return err
 	}
+	return e.finish(ctx, st, final, f.output)
+}
+
+// finish prints a run's summary and maps its end to the exit code.
+func (e *env) finish(ctx context.Context, st *store.Store, final *run.Run, output string) error {
 	snap, err := st.Snapshot(context.WithoutCancel(ctx), final.ID)
 	if err != nil {
 		return err
 	}
 	sum := summarize(snap)
-	if f.output == "json" {
+	if output == "json" {
 		if err := writeJSON(e.stdout, sum); err != nil {
 			return err
 		}
