@@ -6,7 +6,7 @@ PY        := $(VENV)/bin/python
 KFP_VERSION := 2.17.3
 export GOFLAGS := -buildvcs=false
 
-.PHONY: build run test unit e2e bench venv clean
+.PHONY: build run run-local examples test unit e2e bench venv clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/weir
@@ -21,10 +21,18 @@ $(VENV_STAMP):
 
 venv: $(VENV_STAMP)
 
-# Compiles the iris example with the real kfp SDK and runs it on the embedded default.
-run: build venv
-	$(PY) examples/iris/pipeline.py examples/iris/pipeline.yaml
+# Compiles the examples with the real kfp SDK, starts weir server on the
+# embedded default (WEIR_HOME, SQLite) with them uploaded and one iris run
+# started, and prints the URL. Ctrl-C stops it.
+run: build venv examples
+	scripts/run-server.sh
+
+# Runs the iris example once in the terminal, without a server.
+run-local: build venv examples
 	./$(BIN) run examples/iris/pipeline.yaml
+
+examples: venv
+	$(PY) examples/iris/pipeline.py examples/iris/pipeline.yaml
 
 unit:
 	$(GO) vet ./...
