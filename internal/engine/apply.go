@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -325,6 +326,16 @@ func (x *execution) start(ctx context.Context, as *attemptState) launched {
 		return out
 	}
 	as.step = &stepRuntime{prepared: p}
+	if as.a.Number > 1 {
+		// What an earlier attempt left at the output paths (perhaps half
+		// written) must not pass for this attempt's output.
+		for _, o := range p.Outputs {
+			if err := os.RemoveAll(launch.LocalPath(o.URI)); err != nil {
+				out.err = fmt.Errorf("clear output %s of an earlier attempt: %w", o.Name, err)
+				return out
+			}
+		}
+	}
 	// Temporary files of the step stay inside its work directory.
 	tmp := filepath.Dir(p.OutputFile)
 	argv, env := p.Argv, append([]string{"TMPDIR=" + tmp}, p.Env...)
