@@ -44,6 +44,37 @@ func (x *execution) apply(ctx context.Context, acts []action) error {
 	}
 	x.pending = nil
 	b.now = time.Now().UTC()
+	// Decisions that follow at once from these (an iteration that starts
+	// creates a task that can start, a finished scope lets the next one
+	// start) join the same commit: one transaction per round, not per
+	// decision.
+	for pass := 0; ; pass++ {
+		x.applyActions(ctx, acts, b)
+		if pass == maxSettle {
+			break
+		}
+		if acts, _ = decide(x.st, x.planInput()); len(acts) == 0 {
+			break
+		}
+	}
+	if err := x.commit(ctx, &b.ch, b.events); err != nil {
+		return err
+	}
+	// The attempts are recorded: start their processes without holding up
+	// the loop. Their handles join the next round's commit; a crash before
+	// that leaves processes that Finder locates by attempt id.
+	for _, as := range b.starts {
+		x.launchAsync(ctx, as)
+	}
+	return nil
+}
+
+// maxSettle bounds the decisions folded into one commit.
+const maxSettle = 64
+
+// applyActions carries out decisions in memory and records their changes
+// in b.
+func (x *execution) applyActions(ctx context.Context, acts []action, b *batch) {
 	for _, a := range acts {
 		ts := x.st.tasks[a.path]
 		switch a.kind {
@@ -79,16 +110,6 @@ func (x *execution) apply(ctx context.Context, acts []action) error {
 			b.events = append(b.events, x.event(nil, nil))
 		}
 	}
-	if err := x.commit(ctx, &b.ch, b.events); err != nil {
-		return err
-	}
-	// The attempts are recorded: start their processes without holding up
-	// the loop. Their handles join the next round's commit; a crash before
-	// that leaves processes that Finder locates by attempt id.
-	for _, as := range b.starts {
-		x.launchAsync(ctx, as)
-	}
-	return nil
 }
 
 // createChildren records a task run for every task of a DAG component

@@ -190,10 +190,7 @@ func (x *execution) unrouteAll() {
 
 func (x *execution) loop(ctx context.Context, cancel, detach <-chan struct{}) (*run.Run, error) {
 	for {
-		acts, wakeAt := decide(x.st, planInput{
-			slots: x.parallelism - x.st.runningAttempts, now: time.Now(), canceling: x.canceling,
-			window: 2 * x.parallelism,
-		})
+		acts, wakeAt := decide(x.st, x.planInput())
 		if len(acts) > 0 || x.pending != nil {
 			if err := x.apply(ctx, acts); err != nil {
 				return nil, err
@@ -208,10 +205,10 @@ func (x *execution) loop(ctx context.Context, cancel, detach <-chan struct{}) (*
 			return nil, fmt.Errorf("run %s stalled: no task can start and none is running", x.st.run.ID)
 		}
 		var timer <-chan time.Time
+		var t *time.Timer
 		if !wakeAt.IsZero() {
-			t := time.NewTimer(time.Until(wakeAt))
+			t = time.NewTimer(time.Until(wakeAt))
 			timer = t.C
-			defer t.Stop()
 		}
 		select {
 		case id := <-x.wake:
@@ -227,6 +224,17 @@ func (x *execution) loop(ctx context.Context, cancel, detach <-chan struct{}) (*
 			return nil, ErrDetached
 		case <-timer:
 		}
+		if t != nil {
+			t.Stop()
+		}
+	}
+}
+
+// planInput is what the planner needs besides the state, now.
+func (x *execution) planInput() planInput {
+	return planInput{
+		slots: x.parallelism - x.st.runningAttempts, now: time.Now(), canceling: x.canceling,
+		window: 2 * x.parallelism,
 	}
 }
 

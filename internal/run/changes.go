@@ -42,3 +42,32 @@ type Reopen struct {
 	TaskRunID string
 	Phase     Phase
 }
+
+// Compact drops repeated updates of the same record (records are passed by
+// pointer, so the last state is what every copy holds) and updates of
+// records inserted by the same batch (the insert already writes their last
+// state). A batch may so carry a record through several phases; the store
+// checks the transition from the stored phase to the last one.
+func (c *Changes) Compact() {
+	c.Runs = compact(c.Runs, c.NewRuns)
+	c.TaskRuns = compact(c.TaskRuns, c.NewTaskRuns)
+	c.Attempts = compact(c.Attempts, c.NewAttempts)
+}
+
+func compact[T any](updates, inserted []*T) []*T {
+	if len(updates) < 2 && len(inserted) == 0 {
+		return updates
+	}
+	seen := make(map[*T]bool, len(updates)+len(inserted))
+	for _, p := range inserted {
+		seen[p] = true
+	}
+	out := updates[:0]
+	for _, p := range updates {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -57,3 +57,12 @@ func TestParsePhase(t *testing.T) {
 		t.Error("ParsePhase(bogus) succeeded")
 	}
 }
+
+func TestCompactKeepsOneUpdatePerRecord(t *testing.T) {
+	a, b, c := &TaskRun{ID: "a"}, &TaskRun{ID: "b"}, &TaskRun{ID: "c"}
+	ch := &Changes{NewTaskRuns: []*TaskRun{c}, TaskRuns: []*TaskRun{a, b, a, c, b}}
+	ch.Compact()
+	if len(ch.TaskRuns) != 2 || ch.TaskRuns[0] != a || ch.TaskRuns[1] != b {
+		t.Errorf("compacted updates = %v", ch.TaskRuns)
+	}
+}

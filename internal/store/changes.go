@@ -15,6 +15,7 @@ func (s *Store) Apply(ctx context.Context, c *run.Changes) (err error) {
 	if c.Empty() {
 		return nil
 	}
+	c.Compact()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
