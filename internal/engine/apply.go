@@ -44,6 +44,8 @@ func (x *execution) apply(ctx context.Context, acts []action) error {
 	}
 	x.pending = nil
 	b.now = time.Now().UTC()
+	b.ch.Attempts = append(b.ch.Attempts, x.handles...)
+	x.handles = nil
 	// Decisions that follow at once from these (an iteration that starts
 	// creates a task that can start, a finished scope lets the next one
 	// start) join the same commit: one transaction per round, not per
@@ -314,16 +316,20 @@ const maxLaunches = 8
 // into the next commit.
 func (x *execution) recordLaunch(ctx context.Context, r launched) {
 	x.inflight--
-	if x.pending == nil {
-		x.pending = &batch{}
-	}
-	b, as := x.pending, r.as
+	as := r.as
 	if r.err != nil {
+		if x.pending == nil {
+			x.pending = &batch{}
+		}
+		b := x.pending
 		b.events = append(b.events, x.finishAttempt(ctx, as, executor.Status{State: executor.StateExited, ExitCode: -1, Message: r.err.Error()}, &b.ch)...)
 		return
 	}
+	// The handle is stored with the next commit, whatever prompts it: it
+	// does not need a transaction of its own (until then, a restart finds
+	// the process by its attempt id).
 	as.a.Handle = string(r.handle)
-	b.ch.Attempts = append(b.ch.Attempts, as.a)
+	x.handles = append(x.handles, as.a)
 	if x.canceling && !x.st.exitHandler(as.task) {
 		if err := x.e.exec.Cancel(ctx, r.handle); err != nil {
 			x.log.Warn("cancel attempt", slog.String("attempt", as.a.ID), slog.Any("err", err))

@@ -171,8 +171,10 @@ type execution struct {
 	parallelism int
 	canceling   bool
 	log         *slog.Logger
-	// pending holds finished attempts' results until the next commit.
+	// pending holds finished attempts' results until the next commit;
+	// handles holds started attempts whose handle the next commit stores.
 	pending *batch
+	handles []*run.Attempt
 	// launches delivers the outcome of starting a process; inflight counts
 	// starts not delivered yet; launchSlots bounds concurrent starts; done
 	// is closed when the run stops being driven.
@@ -221,6 +223,10 @@ func (x *execution) loop(ctx context.Context, cancel, detach <-chan struct{}) (*
 			cancel = nil
 			x.startCancel(ctx)
 		case <-detach:
+			// Store what is known before letting go.
+			if len(x.handles) > 0 {
+				_ = x.commit(ctx, &run.Changes{Attempts: x.handles}, nil)
+			}
 			return nil, ErrDetached
 		case <-timer:
 		}

@@ -105,6 +105,7 @@ func (s *Server) routes() {
 
 	s.recurringRoutes()
 	s.weirRoutes()
+	s.openapiRoutes()
 }
 
 // ServeHTTP serves the API with body limits and access logging.
