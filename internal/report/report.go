@@ -61,6 +61,8 @@ type IO struct {
 
 // Artifact describes an artifact a task consumed or produced.
 type Artifact struct {
+	// ID names the artifact in /apis/weir/v1/artifacts/{id}.
+	ID       string         `json:"artifact_id"`
 	URI      string         `json:"uri"`
 	Path     string         `json:"path"`
 	Type     string         `json:"type"`
@@ -106,7 +108,7 @@ func Summarize(s *run.Snapshot) *Run {
 		if io[k] == nil {
 			io[k] = map[string][]Artifact{}
 		}
-		io[k][ev.Name] = append(io[k][ev.Name], Artifact{URI: a.URI, Path: launch.LocalPath(a.URI),
+		io[k][ev.Name] = append(io[k][ev.Name], Artifact{ID: a.ID, URI: a.URI, Path: launch.LocalPath(a.URI),
 			Type: a.SchemaTitle, Metadata: orEmpty(a.Metadata), Size: a.Size})
 	}
 	attempts := map[string][]*run.Attempt{}

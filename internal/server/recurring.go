@@ -157,8 +157,11 @@ func (s *Server) createRecurringRun(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case len(in.PipelineSpec) > 0 && string(in.PipelineSpec) != "null":
 		sub.Spec = in.PipelineSpec
-	case in.PipelineVersionReference != nil:
+	case in.PipelineVersionReference != nil || in.PipelineVersionID != "":
 		ref := in.PipelineVersionReference
+		if ref == nil {
+			ref = &versionRef{PipelineVersionID: in.PipelineVersionID}
+		}
 		var v *run.PipelineVersion
 		if ref.PipelineVersionID != "" {
 			v, err = s.store.GetPipelineVersion(ctx, ref.PipelineVersionID)
@@ -191,6 +194,9 @@ func (s *Server) createRecurringRun(w http.ResponseWriter, r *http.Request) {
 			writeError(w, err)
 			return
 		}
+	} else if _, err := s.store.GetExperiment(ctx, rr.ExperimentID); err != nil {
+		writeError(w, err)
+		return
 	}
 	if err := s.store.CreateRecurringRun(ctx, rr); err != nil {
 		writeError(w, err)

@@ -111,19 +111,24 @@ func (s *Server) routes() {
 // ServeHTTP serves the API with body limits and access logging.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	if !s.authorized(r) {
+	// GET /healthz stays open for liveness probes; everything else,
+	// including the API's own healthz, needs the token.
+	if !s.authorized(r) && !(r.Method == http.MethodGet && r.URL.Path == "/healthz") {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="weir"`)
 		writeJSON(w, http.StatusUnauthorized, apiError{Code: 16, Message: "missing or wrong bearer token", Details: []any{}})
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	s.mux.ServeHTTP(rec, r)
-	took := time.Since(start)
 	_, pattern := s.mux.Handler(r)
 	if pattern == "" {
+		// Errors are google.rpc.Status bodies, also for unknown endpoints.
 		pattern = "unmatched"
+		writeError(rec, fmt.Errorf("no such endpoint: %s %s: %w", r.Method, r.URL.Path, errNotFound))
+	} else {
+		s.mux.ServeHTTP(rec, r)
 	}
+	took := time.Since(start)
 	s.met.request(pattern, rec.status, took)
 	s.log.Debug("request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
 		slog.Int("status", rec.status), slog.Duration("took", took))
@@ -174,7 +179,7 @@ func writeError(w http.ResponseWriter, err error) {
 	switch {
 	case errors.As(err, &mbe):
 		status, code = http.StatusRequestEntityTooLarge, 8 // RESOURCE_EXHAUSTED
-	case errors.Is(err, errBadRequest), errors.As(err, &fe), isValidation(err):
+	case errors.Is(err, errBadRequest), errors.As(err, &fe), errors.Is(err, store.ErrInvalidFilter), isValidation(err):
 		status, code = http.StatusBadRequest, 3 // INVALID_ARGUMENT
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, errNotFound):
 		status, code = http.StatusNotFound, 5 // NOT_FOUND

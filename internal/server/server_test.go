@@ -378,3 +378,16 @@ func TestRequestBodyLimit(t *testing.T) {
 		t.Errorf("oversized upload: %d %v", resp.StatusCode, e)
 	}
 }
+
+func TestUnknownEndpointAndBadFilterAreStatusBodies(t *testing.T) {
+	ts := newTestServer(t)
+	resp, e := call(t, "GET", ts.URL+"/apis/v2beta1/nothing-here", nil)
+	if resp.StatusCode != 404 || e["code"] != 5.0 {
+		t.Errorf("unknown endpoint: %d %v", resp.StatusCode, e)
+	}
+	bad := urlEncode(`{"predicates":[{"operation":"EQUALS","key":"display_name","string_values":{"values":["a","b"]}}]}`)
+	resp, e = call(t, "GET", ts.URL+"/apis/v2beta1/runs?filter="+bad, nil)
+	if resp.StatusCode != 400 || e["code"] != 3.0 {
+		t.Errorf("EQUALS with two values: %d %v", resp.StatusCode, e)
+	}
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -38,6 +39,9 @@ type ListOptions struct {
 	PageSize   int // 0 means no limit
 	Offset     int
 }
+
+// ErrInvalidFilter marks a filter a list cannot apply.
+var ErrInvalidFilter = errors.New("invalid filter")
 
 // Page describes where a listed page sits.
 type Page struct {
@@ -90,7 +94,7 @@ func (t table) where(opts ListOptions) (string, []any, error) {
 		switch p.Op {
 		case OpEq, OpNe, OpGt, OpGe, OpLt, OpLe:
 			if len(vals) != 1 {
-				return "", nil, fmt.Errorf("filter on %s: %s takes one value", p.Field, p.Op)
+				return "", nil, fmt.Errorf("filter on %s: %s takes one value: %w", p.Field, p.Op, ErrInvalidFilter)
 			}
 			conds = append(conds, col+" "+string(p.Op)+" ?")
 			args = append(args, vals[0])
@@ -103,12 +107,12 @@ func (t table) where(opts ListOptions) (string, []any, error) {
 			args = append(args, vals...)
 		case OpContains:
 			if len(vals) != 1 {
-				return "", nil, fmt.Errorf("filter on %s: substring match takes one value", p.Field)
+				return "", nil, fmt.Errorf("filter on %s: substring match takes one value: %w", p.Field, ErrInvalidFilter)
 			}
 			conds = append(conds, col+` LIKE ? ESCAPE '\'`)
 			args = append(args, "%"+escapeLike(fmt.Sprint(vals[0]))+"%")
 		default:
-			return "", nil, fmt.Errorf("filter on %s: unsupported operation %q", p.Field, p.Op)
+			return "", nil, fmt.Errorf("filter on %s: unsupported operation %q: %w", p.Field, p.Op, ErrInvalidFilter)
 		}
 	}
 	if len(conds) == 0 {
