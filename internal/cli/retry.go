@@ -7,14 +7,11 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/weir-dev/weir/internal/engine"
-	"github.com/weir-dev/weir/internal/executor/local"
-	"github.com/weir-dev/weir/internal/pyenv"
 	"github.com/weir-dev/weir/internal/run"
 	"github.com/weir-dev/weir/internal/store"
 )
@@ -80,16 +77,7 @@ func (e *env) retryLocal(ctx context.Context, id, output string, verbose bool) e
 	}
 	view := newView(e, output == "text", verbose)
 	log := e.logger(verbose)
-	pythonBin := e.getenv("WEIR_PYTHON")
-	if pythonBin == "" {
-		pythonBin = "python3"
-	}
-	pyRoot := e.getenv("WEIR_PYENV_ROOT")
-	if pyRoot == "" {
-		pyRoot = filepath.Join(home, "pyenv")
-	}
-	eng := engine.New(st, local.New(local.Options{WorkRoot: filepath.Join(home, "work")}), pyenv.New(pyRoot, pythonBin, log),
-		engine.Config{Home: home, Logger: log, Observe: view.observe})
+	eng := e.newEngine(st, home, engine.Config{Logger: log, Observe: view.observe})
 	sigCtx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	view.start(r)

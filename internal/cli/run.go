@@ -113,18 +113,7 @@ func (e *env) run(ctx context.Context, file string, f *runFlags) error {
 
 	view := newView(e, f.output == "text", f.verbose)
 	log := e.logger(f.verbose)
-	pythonBin := e.getenv("WEIR_PYTHON")
-	if pythonBin == "" {
-		pythonBin = "python3"
-	}
-	pyRoot := e.getenv("WEIR_PYENV_ROOT")
-	if pyRoot == "" {
-		pyRoot = filepath.Join(home, "pyenv")
-	}
-	ex := local.New(local.Options{WorkRoot: filepath.Join(home, "work")})
-	eng := engine.New(st, ex, pyenv.New(pyRoot, pythonBin, log), engine.Config{
-		Home: home, Parallelism: f.parallelism, Logger: log, Observe: view.observe,
-	})
+	eng := e.newEngine(st, home, engine.Config{Parallelism: f.parallelism, Logger: log, Observe: view.observe})
 
 	sigCtx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -200,4 +189,21 @@ func exactArgs(n int) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// newEngine builds the engine every command uses: the local executor and
+// the Python environments of WEIR_HOME (WEIR_PYENV_ROOT and WEIR_PYTHON
+// override their place and interpreter).
+func (e *env) newEngine(st engine.Store, home string, cfg engine.Config) *engine.Engine {
+	pythonBin := e.getenv("WEIR_PYTHON")
+	if pythonBin == "" {
+		pythonBin = "python3"
+	}
+	pyRoot := e.getenv("WEIR_PYENV_ROOT")
+	if pyRoot == "" {
+		pyRoot = filepath.Join(home, "pyenv")
+	}
+	cfg.Home = home
+	ex := local.New(local.Options{WorkRoot: filepath.Join(home, "work")})
+	return engine.New(st, ex, pyenv.New(pyRoot, pythonBin, cfg.Logger), cfg)
 }

@@ -17,8 +17,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/weir-dev/weir/internal/engine"
-	"github.com/weir-dev/weir/internal/executor/local"
-	"github.com/weir-dev/weir/internal/pyenv"
 	"github.com/weir-dev/weir/internal/server"
 	"github.com/weir-dev/weir/internal/store"
 )
@@ -99,20 +97,11 @@ func (e *env) server(ctx context.Context, f *serverFlags) error {
 		return err
 	}
 	defer st.Close()
-	pythonBin := e.getenv("WEIR_PYTHON")
-	if pythonBin == "" {
-		pythonBin = "python3"
-	}
-	pyRoot := e.getenv("WEIR_PYENV_ROOT")
-	if pyRoot == "" {
-		pyRoot = filepath.Join(home, "pyenv")
-	}
-	ex := local.New(local.Options{WorkRoot: filepath.Join(home, "work")})
 	// The engine reports every change to the server's event streams; the
 	// server is created after the engine, before any run is driven.
 	var srv *server.Server
 	observe := func(ev engine.Event) { srv.Observe(ev) }
-	eng := engine.New(st, ex, pyenv.New(pyRoot, pythonBin, log), engine.Config{Home: home, Parallelism: f.parallelism, Logger: log, Observe: observe})
+	eng := e.newEngine(st, home, engine.Config{Parallelism: f.parallelism, Logger: log, Observe: observe})
 	svc := engine.NewService(eng, st, f.maxRuns, log)
 	srv = server.New(st, svc, server.Config{PipelineRoot: root, Logger: log, ArtifactRoots: []string{home}, AuthToken: token, MaxBodyBytes: f.maxBody})
 

@@ -153,30 +153,13 @@ func (s *Server) createRecurringRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The pipeline, parameters and root are checked now, as for a run.
-	sub := engine.Submission{SpecFile: "pipeline_spec"}
-	switch {
-	case len(in.PipelineSpec) > 0 && string(in.PipelineSpec) != "null":
-		sub.Spec = in.PipelineSpec
-	case in.PipelineVersionReference != nil || in.PipelineVersionID != "":
-		ref := in.PipelineVersionReference
-		if ref == nil {
-			ref = &versionRef{PipelineVersionID: in.PipelineVersionID}
-		}
-		var v *run.PipelineVersion
-		if ref.PipelineVersionID != "" {
-			v, err = s.store.GetPipelineVersion(ctx, ref.PipelineVersionID)
-		} else {
-			v, err = s.store.LatestPipelineVersion(ctx, ref.PipelineID)
-		}
-		if err != nil {
-			writeError(w, err)
-			return
-		}
-		sub.Spec, sub.SpecFile, rr.PipelineID, rr.PipelineVersionID = v.Spec, v.Name, v.PipelineID, v.ID
-	default:
-		writeError(w, badRequest("a recurring run needs pipeline_spec or pipeline_version_reference"))
+	src, err := s.pipelineSource(r, "a recurring run", in.PipelineSpec, in.PipelineVersionReference, in.PipelineVersionID)
+	if err != nil {
+		writeError(w, err)
 		return
 	}
+	sub := engine.Submission{Spec: src.spec, SpecFile: src.file}
+	rr.PipelineID, rr.PipelineVersionID = src.pipelineID, src.versionID
 	if in.RuntimeConfig != nil {
 		sub.Params, sub.PipelineRoot = in.RuntimeConfig.Parameters, in.RuntimeConfig.PipelineRoot
 	}

@@ -229,42 +229,22 @@ func (s *Server) createRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	sub := engine.Submission{SpecFile: "pipeline_spec", DisplayName: in.DisplayName}
-	var pipelineID, versionID string
-	switch {
-	case len(in.PipelineSpec) > 0 && string(in.PipelineSpec) != "null":
-		sub.Spec = in.PipelineSpec
-	case in.PipelineVersionReference != nil || in.PipelineVersionID != "":
-		ref := in.PipelineVersionReference
-		if ref == nil {
-			ref = &versionRef{PipelineVersionID: in.PipelineVersionID}
-		}
-		var v *run.PipelineVersion
-		var err error
-		if ref.PipelineVersionID != "" {
-			v, err = s.store.GetPipelineVersion(ctx, ref.PipelineVersionID)
-		} else {
-			v, err = s.store.LatestPipelineVersion(ctx, ref.PipelineID)
-		}
-		if err != nil {
-			writeError(w, err)
-			return
-		}
-		sub.Spec, sub.SpecFile, pipelineID, versionID = v.Spec, v.Name, v.PipelineID, v.ID
-	default:
-		writeError(w, badRequest("a run needs pipeline_spec or pipeline_version_reference"))
-		return
-	}
-	if in.RuntimeConfig != nil {
-		sub.Params = in.RuntimeConfig.Parameters
-		sub.PipelineRoot = in.RuntimeConfig.PipelineRoot
-	}
-	root, err := s.pipelineRoot(sub.PipelineRoot)
+	sub := engine.Submission{DisplayName: in.DisplayName}
+	src, err := s.pipelineSource(r, "a run", in.PipelineSpec, in.PipelineVersionReference, in.PipelineVersionID)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	sub.PipelineRoot = root
+	sub.Spec, sub.SpecFile = src.spec, src.file
+	pipelineID, versionID := src.pipelineID, src.versionID
+	if in.RuntimeConfig != nil {
+		sub.Params = in.RuntimeConfig.Parameters
+		sub.PipelineRoot = in.RuntimeConfig.PipelineRoot
+	}
+	if sub.PipelineRoot, err = s.pipelineRoot(sub.PipelineRoot); err != nil {
+		writeError(w, err)
+		return
+	}
 	expID := in.ExperimentID
 	if expID == "" {
 		if expID, err = s.defaultExperiment(r); err != nil {
@@ -291,6 +271,39 @@ func (s *Server) createRun(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = s.store.TouchExperiment(ctx, expID, rr)
 	writeJSON(w, http.StatusOK, runOut(rr, nil))
+}
+
+// source is the pipeline a run or recurring run executes.
+type source struct {
+	spec                  []byte
+	file                  string // names the spec in errors
+	pipelineID, versionID string // empty for an inline spec
+}
+
+// pipelineSource takes the spec from an inline pipeline_spec, or from a
+// stored version (a reference, or a bare pipeline_version_id; a pipeline
+// reference without a version means its latest).
+func (s *Server) pipelineSource(r *http.Request, what string, inline json.RawMessage, ref *versionRef, versionID string) (source, error) {
+	if len(inline) > 0 && string(inline) != "null" {
+		return source{spec: inline, file: "pipeline_spec"}, nil
+	}
+	if ref == nil && versionID == "" {
+		return source{}, badRequest("%s needs pipeline_spec or pipeline_version_reference", what)
+	}
+	if ref == nil {
+		ref = &versionRef{PipelineVersionID: versionID}
+	}
+	var v *run.PipelineVersion
+	var err error
+	if ref.PipelineVersionID != "" {
+		v, err = s.store.GetPipelineVersion(r.Context(), ref.PipelineVersionID)
+	} else {
+		v, err = s.store.LatestPipelineVersion(r.Context(), ref.PipelineID)
+	}
+	if err != nil {
+		return source{}, err
+	}
+	return source{spec: v.Spec, file: v.Name, pipelineID: v.PipelineID, versionID: v.ID}, nil
 }
 
 // invalidInput marks validation and parameter errors as bad requests.
