@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 
@@ -76,6 +77,15 @@ func (e *env) openStore(ctx context.Context) (*store.Store, string, error) {
 // Main runs weir with args and returns the exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	// WEIR_CPUPROFILE=FILE writes a CPU profile of this invocation (for
+	// `go tool pprof`).
+	if path := os.Getenv("WEIR_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			if pprof.StartCPUProfile(f) == nil {
+				defer func() { pprof.StopCPUProfile(); f.Close() }()
+			}
+		}
+	}
 	root := newRoot(e)
 	root.SetArgs(args)
 	root.SetIn(stdin)

@@ -14,7 +14,7 @@ import (
 // none.
 func (s *Store) FindCached(ctx context.Context, key string) (*run.CacheHit, error) {
 	var trID, runID, outs string
-	err := s.db.QueryRowContext(ctx, `SELECT id, run_id, outputs FROM task_runs WHERE cache_key=? AND phase=? ORDER BY finished_at DESC LIMIT 1`,
+	err := s.db.QueryRowContext(ctx, `SELECT id, run_id, outputs FROM task_runs WHERE cache_key=? AND cache_key <> '' AND phase=? ORDER BY finished_at DESC LIMIT 1`,
 		key, string(run.Succeeded)).Scan(&trID, &runID, &outs)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
