@@ -75,6 +75,15 @@ var benchmarks = []benchmark{
 	{"iris-cached", func(ctx context.Context, b *bench) (*result, error) {
 		return b.irisCached(ctx)
 	}},
+	{"server-500-runs", func(ctx context.Context, b *bench) (*result, error) {
+		return b.server500Runs(ctx)
+	}},
+	{"server-list-100k", func(ctx context.Context, b *bench) (*result, error) {
+		return b.serverList100k(ctx)
+	}},
+	{"server-idle-rss", func(ctx context.Context, b *bench) (*result, error) {
+		return b.serverIdleRSS(ctx)
+	}},
 }
 
 // bench is the state shared by all benchmarks of one invocation.
