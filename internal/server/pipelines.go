@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -52,6 +53,12 @@ func versionOut(v *run.PipelineVersion, withSpec bool) versionJSON {
 // specJSON renders a stored spec document (YAML or JSON, one or two
 // documents) as the API's pipeline_spec object.
 func specJSON(doc []byte) json.RawMessage {
+	// A spec submitted as JSON (through the API) is passed through as it
+	// is: re-parsing every spec of a listed page would cost more than the
+	// query.
+	if t := bytes.TrimSpace(doc); len(t) > 0 && t[0] == '{' && json.Valid(t) {
+		return t
+	}
 	b, err := spec.DocumentJSON(doc)
 	if err != nil {
 		return nil
