@@ -6,10 +6,32 @@ PY        := $(VENV)/bin/python
 KFP_VERSION := 2.17.3
 export GOFLAGS := -buildvcs=false
 
-.PHONY: build run run-local examples test unit e2e bench venv clean
+.PHONY: build run run-local examples test unit e2e bench venv clean ui ui-test
 
-build:
+# The web interface (ui/) is built into ui/dist and embedded into the
+# binary. `build` builds it first when node and npm are installed; without
+# them the binary embeds the committed placeholder page (ui/README.md).
+NPM       := $(shell command -v npm 2>/dev/null)
+NODE      := $(shell command -v node 2>/dev/null)
+UI_BUILD  := $(if $(and $(NPM),$(NODE)),ui,)
+UI_SRC    := $(shell find ui/src -type f 2>/dev/null) ui/app.html ui/vite.config.ts ui/tsconfig.json ui/package.json
+UI_STAMP  := ui/node_modules/.package-lock.json
+
+build: $(UI_BUILD)
 	$(GO) build -o $(BIN) ./cmd/weir
+
+ui: ui/dist/app.html
+
+$(UI_STAMP): ui/package-lock.json ui/package.json
+	cd ui && npm ci --no-audit --no-fund
+	touch $@
+
+ui/dist/app.html: $(UI_STAMP) $(UI_SRC)
+	cd ui && npm run build
+
+# Type check, unit tests and build of the web interface.
+ui-test: $(UI_STAMP)
+	cd ui && npm run check
 
 PY_REQS   := kfp==$(KFP_VERSION) kfp-kubernetes==$(KFP_VERSION)
 VENV_STAMP := $(VENV)/.weir-$(KFP_VERSION)
@@ -57,4 +79,4 @@ bench: build venv
 		$(GO) run ./test/bench
 
 clean:
-	rm -rf bin $(VENV)
+	rm -rf bin $(VENV) ui/node_modules ui/dist/assets ui/dist/app.html

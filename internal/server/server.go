@@ -106,14 +106,16 @@ func (s *Server) routes() {
 	s.recurringRoutes()
 	s.weirRoutes()
 	s.openapiRoutes()
+	s.uiRoutes()
 }
 
 // ServeHTTP serves the API with body limits and access logging.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	// GET /healthz stays open for liveness probes; everything else,
-	// including the API's own healthz, needs the token.
-	if !s.authorized(r) && !(r.Method == http.MethodGet && r.URL.Path == "/healthz") {
+	// GET /healthz stays open for liveness probes, and the web interface's
+	// files for browsers (uiRequest); everything else, including the API's
+	// own healthz, needs the token.
+	if !s.authorized(r) && !(r.Method == http.MethodGet && r.URL.Path == "/healthz") && !uiRequest(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="weir"`)
 		writeJSON(w, http.StatusUnauthorized, apiError{Code: 16, Message: "missing or wrong bearer token", Details: []any{}})
 		return
