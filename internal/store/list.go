@@ -163,7 +163,34 @@ func (s *Store) list(ctx context.Context, t table, cols string, opts ListOptions
 		return Page{}, err
 	}
 	var page Page
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+t.name+where, args...).Scan(&page.Total); err != nil {
+	if hasContains(opts) && opts.PageSize > 0 {
+		// A substring filter looks at every row: find the matching ids,
+		// in order, with one scan, then fetch the page by id (instead of
+		// scanning once to count and again for the page).
+		unpaged := opts
+		unpaged.PageSize = 0
+		byOrder, err := t.order(unpaged)
+		if err != nil {
+			return Page{}, err
+		}
+		ids, err := s.ids(ctx, `SELECT id FROM `+t.name+where+byOrder, args)
+		if err != nil {
+			return Page{}, fmt.Errorf("list %s: %w", t.name, err)
+		}
+		page.Total = len(ids)
+		lo, hi := min(opts.Offset, len(ids)), min(opts.Offset+opts.PageSize, len(ids))
+		ids = ids[lo:hi]
+		if len(ids) == 0 {
+			return page, nil
+		}
+		where = " WHERE id IN (?" + strings.Repeat(",?", len(ids)-1) + ")"
+		args = args[:0]
+		for _, id := range ids {
+			args = append(args, id)
+		}
+		order = byOrder
+		opts.Offset = lo
+	} else if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+t.name+where, args...).Scan(&page.Total); err != nil {
 		return Page{}, fmt.Errorf("count %s: %w", t.name, err)
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+cols+` FROM `+t.name+where+order, args...)
@@ -185,4 +212,31 @@ func (s *Store) list(ctx context.Context, t table, cols string, opts ListOptions
 		page.Next = opts.Offset + n
 	}
 	return page, nil
+}
+
+func hasContains(opts ListOptions) bool {
+	for _, p := range opts.Predicates {
+		if p.Op == OpContains {
+			return true
+		}
+	}
+	return false
+}
+
+// ids runs a query of one id column.
+func (s *Store) ids(ctx context.Context, query string, args []any) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
 }
