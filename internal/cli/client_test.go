@@ -184,7 +184,18 @@ func TestClientAgainstAServer(t *testing.T) {
 			t.Fatalf("nap never started: %s", out)
 		}
 	}
-	// Follow its log while it runs; the follow ends with the attempt.
+	// Wait until it has printed (its attempt is recorded before the process
+	// starts), then follow its log while it runs; the follow ends with the
+	// attempt.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if _, out, _ := remote("runs", "logs", napping, "nap"); strings.Contains(out, "napping") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("nap never printed")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	var followOut, followErr bytes.Buffer
 	followed := make(chan int)
 	go func() {
