@@ -75,7 +75,3 @@ func sortedNames[V any](m map[string]V) []string {
 	sort.Strings(out)
 	return out
 }
-
-func sortedTaskPaths(s *state) []string {
-	return sortedNames(s.tasks)
-}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/weir-dev/weir/internal/run"
-	"github.com/weir-dev/weir/internal/store"
 )
 
 type experimentJSON struct {
@@ -52,24 +51,7 @@ func (s *Server) createExperiment(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listExperiments(w http.ResponseWriter, r *http.Request) {
-	opts, err := listOptions(r, nil)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	if ns := r.URL.Query().Get("namespace"); ns != "" {
-		opts.Predicates = append(opts.Predicates, store.Predicate{Field: "namespace", Op: store.OpEq, Values: []any{ns}})
-	}
-	es, page, err := s.store.ListExperiments(r.Context(), opts)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	out := make([]experimentJSON, len(es))
-	for i, e := range es {
-		out[i] = experimentOut(e)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"experiments": out, "total_size": page.Total, "next_page_token": nextToken(page)})
+	serveList(w, r, "experiments", nil, []string{"namespace"}, s.store.ListExperiments, experimentOut)
 }
 
 func (s *Server) getExperiment(w http.ResponseWriter, r *http.Request) {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -168,4 +169,32 @@ func stamp(t time.Time) *string {
 	}
 	s := t.UTC().Format(time.RFC3339Nano)
 	return &s
+}
+
+// serveList answers a KFP list request: the paging, sort and filter query
+// parameters (plus the query parameters in eq, each an equality filter on
+// the field of the same name when given), the store's listing, and the
+// response {key: [...], total_size, next_page_token}.
+func serveList[T, J any](w http.ResponseWriter, r *http.Request, key string, valueMap map[string]func(string) (any, error),
+	eq []string, list func(context.Context, store.ListOptions) ([]T, store.Page, error), out func(T) J) {
+	opts, err := listOptions(r, valueMap)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	for _, field := range eq {
+		if v := r.URL.Query().Get(field); v != "" {
+			opts.Predicates = append(opts.Predicates, store.Predicate{Field: field, Op: store.OpEq, Values: []any{v}})
+		}
+	}
+	items, page, err := list(r.Context(), opts)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	res := make([]J, len(items))
+	for i, x := range items {
+		res[i] = out(x)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{key: res, "total_size": page.Total, "next_page_token": nextToken(page)})
 }

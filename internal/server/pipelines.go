@@ -14,7 +14,6 @@ import (
 
 	"github.com/weir-dev/weir/internal/run"
 	"github.com/weir-dev/weir/internal/spec"
-	"github.com/weir-dev/weir/internal/store"
 )
 
 type pipelineJSON struct {
@@ -296,24 +295,7 @@ func (s *Server) createPipelineVersion(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listPipelines(w http.ResponseWriter, r *http.Request) {
-	opts, err := listOptions(r, nil)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	if ns := r.URL.Query().Get("namespace"); ns != "" {
-		opts.Predicates = append(opts.Predicates, store.Predicate{Field: "namespace", Op: store.OpEq, Values: []any{ns}})
-	}
-	ps, page, err := s.store.ListPipelines(r.Context(), opts)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	out := make([]pipelineJSON, len(ps))
-	for i, p := range ps {
-		out[i] = pipelineOut(p)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"pipelines": out, "total_size": page.Total, "next_page_token": nextToken(page)})
+	serveList(w, r, "pipelines", nil, []string{"namespace"}, s.store.ListPipelines, pipelineOut)
 }
 
 func (s *Server) getPipeline(w http.ResponseWriter, r *http.Request) {

@@ -195,21 +195,7 @@ func mustMarshal(v any) []byte {
 }
 
 func (s *Server) listRecurringRuns(w http.ResponseWriter, r *http.Request) {
-	opts, err := listOptions(r, nil)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	rrs, page, err := s.store.ListRecurringRuns(r.Context(), opts)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	out := make([]recurringJSON, len(rrs))
-	for i, x := range rrs {
-		out[i] = recurringOut(x)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"recurringRuns": out, "total_size": page.Total, "next_page_token": nextToken(page)})
+	serveList(w, r, "recurringRuns", nil, nil, s.store.ListRecurringRuns, recurringOut)
 }
 
 func (s *Server) getRecurringRun(w http.ResponseWriter, r *http.Request) {

@@ -324,24 +324,8 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
-	opts, err := listOptions(r, map[string]func(string) (any, error){"state": phasesOf})
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	if e := r.URL.Query().Get("experiment_id"); e != "" {
-		opts.Predicates = append(opts.Predicates, store.Predicate{Field: "experiment_id", Op: store.OpEq, Values: []any{e}})
-	}
-	runs, page, err := s.store.ListRunsPage(r.Context(), opts)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	out := make([]runJSON, len(runs))
-	for i, x := range runs {
-		out[i] = runOut(x, nil)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"runs": out, "total_size": page.Total, "next_page_token": nextToken(page)})
+	serveList(w, r, "runs", map[string]func(string) (any, error){"state": phasesOf}, []string{"experiment_id"},
+		s.store.ListRunsPage, func(x *run.Run) runJSON { return runOut(x, nil) })
 }
 
 func (s *Server) deleteRun(w http.ResponseWriter, r *http.Request) {
