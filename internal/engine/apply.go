@@ -404,6 +404,7 @@ func (x *execution) finishAttempt(ctx context.Context, as *attemptState, st exec
 	now := time.Now().UTC()
 	a, ts := as.a, as.task
 	x.e.unroute(a.ID)
+	x.e.release(a.Handle)
 	if !a.Phase.Terminal() {
 		x.st.runningAttempts--
 	}
@@ -526,6 +527,7 @@ const interruptedPrefix = "interrupted: "
 // running, so that the planner starts a new attempt at once.
 func (x *execution) interrupted(as *attemptState, why string, ch *run.Changes) Event {
 	x.e.unroute(as.a.ID)
+	x.e.release(as.a.Handle)
 	if !as.a.Phase.Terminal() {
 		x.st.runningAttempts--
 	}

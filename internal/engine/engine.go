@@ -113,6 +113,14 @@ func (e *Engine) unroute(id string) {
 	e.mu.Unlock()
 }
 
+// release tells the executor that an ended attempt will not be polled
+// again, when it keeps attempts in memory.
+func (e *Engine) release(h string) {
+	if r, ok := e.exec.(executor.Releaser); ok && h != "" {
+		r.Release(executor.Handle(h))
+	}
+}
+
 // Execute drives a stored run until it ends and returns its final record.
 // A run that was interrupted (its process died) resumes where it stopped.
 // Canceling ctx cancels the run: running attempts are stopped, tasks that

@@ -74,3 +74,12 @@ type Executor interface {
 type Finder interface {
 	Find(ctx context.Context, attemptID string) (Handle, bool, error)
 }
+
+// Releaser is implemented by executors that keep what they know about the
+// attempts they started in memory. Release tells them that the caller has
+// seen the attempt end and will not Poll it again, so that a long-lived
+// executor does not grow with every attempt it ever ran. Logs and Cancel
+// keep working on a released handle.
+type Releaser interface {
+	Release(h Handle)
+}

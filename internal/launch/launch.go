@@ -5,7 +5,9 @@ package launch
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -149,7 +151,7 @@ func Prepare(s Step) (*Prepared, error) {
 			continue
 		}
 		made[d] = true
-		if err := os.MkdirAll(d, 0o755); err != nil {
+		if err := mkdir(d); err != nil {
 			return nil, fmt.Errorf("prepare step: %w", err)
 		}
 	}
@@ -176,6 +178,24 @@ func Prepare(s Step) (*Prepared, error) {
 		p.Env = append(p.Env, e.Name+"="+e.Value)
 	}
 	return p, nil
+}
+
+// mkdir makes sure directory d exists. The usual case, a new directory
+// whose parent exists, costs one system call (os.MkdirAll would stat the
+// directory and its parent first).
+func mkdir(d string) error {
+	err := os.Mkdir(d, 0o755)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		return os.MkdirAll(d, 0o755)
+	case errors.Is(err, fs.ErrExist):
+		if fi, serr := os.Stat(d); serr == nil && fi.IsDir() {
+			return nil
+		}
+	}
+	return err
 }
 
 func toRuntime(a Artifact) runtimeArtifact {

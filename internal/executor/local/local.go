@@ -41,8 +41,10 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -86,11 +88,21 @@ type Executor struct {
 	changes  *notifier
 
 	mu        sync.Mutex
-	attempts  map[string]*attempt   // started by this Executor, by attempt id
-	recovered map[string]*recovered // handles from elsewhere, by handleRef.key
+	attempts  map[string]*attempt          // started by this Executor, by attempt id
+	byHandle  map[executor.Handle]*attempt // the same attempts, by their handle
+	recovered map[string]*recovered        // handles from elsewhere, by handleRef.key
+
+	paths *pathCache
+
+	nullOnce sync.Once
+	null     *os.File
 }
 
-var _ executor.Executor = (*Executor)(nil)
+var (
+	_ executor.Executor = (*Executor)(nil)
+	_ executor.Finder   = (*Executor)(nil)
+	_ executor.Releaser = (*Executor)(nil)
+)
 
 // New returns an Executor configured by opts.
 func New(opts Options) *Executor {
@@ -99,7 +111,9 @@ func New(opts Options) *Executor {
 		grace:     opts.KillGrace,
 		changes:   newNotifier(),
 		attempts:  make(map[string]*attempt),
+		byHandle:  make(map[executor.Handle]*attempt),
 		recovered: make(map[string]*recovered),
+		paths:     newPathCache(),
 	}
 	if e.workRoot == "" {
 		e.workRoot = filepath.Join(os.TempDir(), "weir-work")
@@ -190,6 +204,9 @@ func (e *Executor) Start(ctx context.Context, spec executor.Spec) (executor.Hand
 		close(a.ready)
 		return "", err
 	}
+	e.mu.Lock()
+	e.byHandle[a.handle] = a
+	e.mu.Unlock()
 	close(a.ready)
 	return a.handle, nil
 }
@@ -216,9 +233,6 @@ func (e *Executor) spawn(a *attempt, spec executor.Spec) error {
 	if err != nil {
 		return wrap(fmt.Errorf("log path: %w", err))
 	}
-	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
-		return wrap(fmt.Errorf("create log directory: %w", err))
-	}
 	dir, fresh := spec.Dir, false
 	if dir == "" {
 		if err := os.MkdirAll(e.workRoot, 0o755); err != nil {
@@ -228,8 +242,6 @@ func (e *Executor) spawn(a *attempt, spec executor.Spec) error {
 			return wrap(fmt.Errorf("create working directory: %w", err))
 		}
 		fresh = true
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		return wrap(fmt.Errorf("create working directory: %w", err))
 	}
 	fail := func(err error) error {
 		if fresh {
@@ -238,26 +250,41 @@ func (e *Executor) spawn(a *attempt, spec executor.Spec) error {
 		return wrap(err)
 	}
 
-	path, err := resolve(spec.Command[0], spec.Env)
+	path, err := e.paths.resolve(spec.Command[0], spec.Env)
 	if err != nil {
 		return fail(err)
 	}
-	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	logf, err := openLog(logPath)
 	if err != nil {
-		return fail(fmt.Errorf("open log: %w", err))
+		return fail(err)
 	}
 	// The child holds its own descriptors; the parent's copy is not needed
 	// once Start has returned.
 	defer logf.Close()
 
-	cmd := exec.Command(path, spec.Command[1:]...)
-	cmd.Args[0] = spec.Command[0]
-	cmd.Env = append(append(os.Environ(), spec.Env...), attemptEnv+"="+a.id)
-	cmd.Dir = dir
-	cmd.Stdout = logf
-	cmd.Stderr = logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	env := append(append(os.Environ(), spec.Env...), attemptEnv+"="+a.id)
+	newCmd := func() *exec.Cmd {
+		cmd := &exec.Cmd{Path: path, Args: spec.Command, Env: env, Dir: dir, Stdout: logf, Stderr: logf,
+			SysProcAttr: &syscall.SysProcAttr{Setpgid: true}}
+		if dn := e.devNull(); dn != nil {
+			cmd.Stdin = dn
+		}
+		return cmd
+	}
+	cmd := newCmd()
+	err = cmd.Start()
+	if errors.Is(err, fs.ErrNotExist) && !isDir(dir) {
+		// The child could not enter a working directory that does not
+		// exist yet: create it and start again. In the usual case it
+		// exists, and checking first would cost every start a system
+		// call.
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fail(fmt.Errorf("create working directory: %w", err))
+		}
+		cmd = newCmd()
+		err = cmd.Start()
+	}
+	if err != nil {
 		return fail(err)
 	}
 
@@ -284,6 +311,51 @@ func (e *Executor) spawn(a *attempt, spec executor.Spec) error {
 	return nil
 }
 
+// openLog opens (creating or appending to) an attempt's log file, creating
+// its directory only when it is missing.
+func openLog(path string) (*os.File, error) {
+	// A regular file gains nothing from the runtime's poller, which
+	// os.OpenFile would try (and fail) to register it with at the cost of
+	// several system calls per attempt.
+	open := func() (*os.File, error) {
+		fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CREAT|unix.O_APPEND|unix.O_CLOEXEC, 0o644)
+		if err != nil {
+			return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+		}
+		return os.NewFile(uintptr(fd), path), nil
+	}
+	f, err := open()
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, fmt.Errorf("create log directory: %w", err)
+		}
+		f, err = open()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open log: %w", err)
+	}
+	return f, nil
+}
+
+// isDir reports whether path is an existing directory.
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
+}
+
+// devNull returns the executor's shared read-only /dev/null, the standard
+// input of every attempt, or nil if it cannot be opened (os/exec then opens
+// one per process).
+func (e *Executor) devNull() *os.File {
+	e.nullOnce.Do(func() {
+		fd, err := unix.Open(os.DevNull, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err == nil {
+			e.null = os.NewFile(uintptr(fd), os.DevNull)
+		}
+	})
+	return e.null
+}
+
 // dirPrefix turns an attempt id into a safe prefix for os.MkdirTemp.
 func dirPrefix(id string) string {
 	clean := strings.Map(func(r rune) rune {
@@ -297,35 +369,6 @@ func dirPrefix(id string) string {
 		clean = clean[:64]
 	}
 	return "attempt-" + clean + "-"
-}
-
-// resolve finds the executable for name. A name with a slash is used as is
-// (relative to the working directory). Otherwise, when env sets PATH, name
-// is looked up in that PATH's absolute entries; without PATH in env the
-// lookup is left to os/exec, which uses the weir process's PATH.
-func resolve(name string, env []string) (string, error) {
-	if strings.ContainsRune(name, '/') {
-		return name, nil
-	}
-	path, ok := "", false
-	for _, kv := range env {
-		if v, found := strings.CutPrefix(kv, "PATH="); found {
-			path, ok = v, true
-		}
-	}
-	if !ok {
-		return name, nil
-	}
-	for _, dir := range filepath.SplitList(path) {
-		if !filepath.IsAbs(dir) {
-			continue
-		}
-		p := filepath.Join(dir, name)
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	return "", &exec.Error{Name: name, Err: exec.ErrNotFound}
 }
 
 // wait waits for a's process, sweeps its group, reaps it, records the final
@@ -434,6 +477,23 @@ func (e *Executor) lookup(ref handleRef) *attempt {
 	return a
 }
 
+// find decodes h and returns the attempt started by this Executor that it
+// refers to, or nil. Handles returned by this Executor's own Start are
+// found without decoding them.
+func (e *Executor) find(h executor.Handle) (handleRef, *attempt, error) {
+	e.mu.Lock()
+	a := e.byHandle[h]
+	e.mu.Unlock()
+	if a != nil {
+		return a.ref, a, nil
+	}
+	ref, err := parseHandle(h)
+	if err != nil {
+		return ref, nil, err
+	}
+	return ref, e.lookup(ref), nil
+}
+
 // Poll reports the attempt's status without blocking. For an attempt started
 // by this Executor it returns the recorded status. For any other well-formed
 // handle it inspects /proc: StateRunning while the process is alive,
@@ -441,11 +501,11 @@ func (e *Executor) lookup(ref handleRef) *attempt {
 // the exit status of a process that is not our child is unknown. A handle
 // that does not decode is an error.
 func (e *Executor) Poll(ctx context.Context, h executor.Handle) (executor.Status, error) {
-	ref, err := parseHandle(h)
+	ref, a, err := e.find(h)
 	if err != nil {
 		return executor.Status{}, fmt.Errorf("poll: %w", err)
 	}
-	if a := e.lookup(ref); a != nil {
+	if a != nil {
 		a.mu.Lock()
 		defer a.mu.Unlock()
 		return a.status, nil
@@ -460,11 +520,11 @@ func (e *Executor) Poll(ctx context.Context, h executor.Handle) (executor.Status
 // error. Cancel works on recovered handles too, as long as the process with
 // the handle's pid and start time is still alive.
 func (e *Executor) Cancel(ctx context.Context, h executor.Handle) error {
-	ref, err := parseHandle(h)
+	ref, a, err := e.find(h)
 	if err != nil {
 		return fmt.Errorf("cancel: %w", err)
 	}
-	if a := e.lookup(ref); a != nil {
+	if a != nil {
 		return e.stop(a, executor.StateCanceled)
 	}
 	return e.cancelRecovered(ref)
@@ -473,7 +533,7 @@ func (e *Executor) Cancel(ctx context.Context, h executor.Handle) error {
 // Logs opens the attempt's log file, which holds stdout and stderr
 // interleaved in the order they were written. The file may still be growing.
 func (e *Executor) Logs(ctx context.Context, h executor.Handle) (io.ReadCloser, error) {
-	ref, err := parseHandle(h)
+	ref, _, err := e.find(h)
 	if err != nil {
 		return nil, fmt.Errorf("logs: %w", err)
 	}
@@ -482,6 +542,41 @@ func (e *Executor) Logs(ctx context.Context, h executor.Handle) (io.ReadCloser, 
 		return nil, fmt.Errorf("logs of attempt %q: %w", ref.Attempt, err)
 	}
 	return f, nil
+}
+
+// Release forgets an attempt that has ended: its entry in the attempt table
+// goes, so a server that runs attempts for months does not keep one for
+// each of them. Releasing a running attempt, or a handle this Executor does
+// not know, does nothing. Logs and Cancel still work on the handle
+// afterwards (as for a handle from another process); Start with the same
+// attempt id would start a new process.
+func (e *Executor) Release(h executor.Handle) {
+	ref, a, err := e.find(h)
+	if err != nil {
+		return
+	}
+	if a != nil {
+		a.mu.Lock()
+		ended := a.status.State != executor.StateRunning
+		a.mu.Unlock()
+		if !ended {
+			return
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if a != nil && e.attempts[a.id] == a {
+		delete(e.attempts, a.id)
+		delete(e.byHandle, a.handle)
+	}
+	if r := e.recovered[ref.key()]; r != nil {
+		r.mu.Lock()
+		ended := r.final != nil
+		r.mu.Unlock()
+		if ended {
+			delete(e.recovered, ref.key())
+		}
+	}
 }
 
 // Changed delivers the id of every attempt started by this Executor when it

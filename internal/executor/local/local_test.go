@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -498,5 +499,41 @@ func TestFindAttemptWithoutHandle(t *testing.T) {
 	}
 	if _, ok, _ := other.Find(context.Background(), "never-started"); ok {
 		t.Error("found a process for an attempt that never started")
+	}
+}
+
+func TestReleaseForgetsEndedAttempts(t *testing.T) {
+	ex := newTestExecutor(t)
+	ctx := context.Background()
+	running := mustStart(t, ex, shSpec(t, "long", "sleep 30"))
+	t.Cleanup(func() { _ = ex.Cancel(ctx, running) })
+	done := mustStart(t, ex, shSpec(t, "short", "echo hello"))
+	if st := waitEnded(t, ex, done); st.State != executor.StateExited {
+		t.Fatalf("short attempt: %+v", st)
+	}
+
+	ex.Release(running) // still running: kept
+	ex.Release(done)
+	ex.Release("not a handle")
+	ex.mu.Lock()
+	_, keptRunning := ex.attempts["long"]
+	_, keptDone := ex.attempts["short"]
+	nHandles := len(ex.byHandle)
+	ex.mu.Unlock()
+	if !keptRunning || keptDone || nHandles != 1 {
+		t.Fatalf("after Release: running kept %v, ended kept %v, %d handles indexed; want true, false, 1", keptRunning, keptDone, nHandles)
+	}
+	if st, _ := ex.Poll(ctx, running); st.State != executor.StateRunning {
+		t.Errorf("running attempt after a Release: %+v", st)
+	}
+	// The log of a released attempt can still be read.
+	rc, err := ex.Logs(ctx, done)
+	if err != nil {
+		t.Fatalf("Logs after Release: %v", err)
+	}
+	defer rc.Close()
+	b := new(strings.Builder)
+	if _, err := io.Copy(b, rc); err != nil || b.String() != "hello\n" {
+		t.Errorf("log after Release = %q, %v", b.String(), err)
 	}
 }

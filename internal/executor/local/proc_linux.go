@@ -25,10 +25,15 @@ type procStat struct {
 // readProcStat reads and parses /proc/<pid>/stat.
 func readProcStat(pid int) (procStat, error) {
 	var st procStat
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	// The file is a few hundred bytes: one read into a buffer on the stack,
+	// without the stat and growing buffer of os.ReadFile (this runs for
+	// every attempt started).
+	var buf [1024]byte
+	n, err := readSmall("/proc/"+strconv.Itoa(pid)+"/stat", buf[:])
 	if err != nil {
 		return st, fmt.Errorf("read stat of process %d: %w", pid, err)
 	}
+	b := buf[:n]
 	// The command name (field 2) is parenthesised and may contain spaces
 	// or parentheses, so parse from the last ')'.
 	i := bytes.LastIndexByte(b, ')')
@@ -48,6 +53,30 @@ func readProcStat(pid int) (procStat, error) {
 		return st, fmt.Errorf("parse stat of process %d: starttime: %w", pid, err)
 	}
 	return st, nil
+}
+
+// readSmall reads a file that fits in buf and returns its length.
+func readSmall(path string, buf []byte) (int, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(fd)
+	n := 0
+	for n < len(buf) {
+		m, err := unix.Read(fd, buf[n:])
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return 0, &os.PathError{Op: "read", Path: path, Err: err}
+		}
+		if m == 0 {
+			return n, nil
+		}
+		n += m
+	}
+	return 0, &os.PathError{Op: "read", Path: path, Err: errors.New("larger than expected")}
 }
 
 // dead reports whether the state letter means the process has terminated
