@@ -26,7 +26,7 @@ func (s *Store) Apply(ctx context.Context, c *run.Changes) (err error) {
 		}
 	}()
 	for _, r := range c.NewRuns {
-		if err := insertRun(ctx, tx, r); err != nil {
+		if err := s.insertRun(ctx, tx, r); err != nil {
 			return err
 		}
 	}
@@ -88,7 +88,7 @@ func (s *Store) Apply(ctx context.Context, c *run.Changes) (err error) {
 	return nil
 }
 
-func insertRun(ctx context.Context, tx *sqlTx, r *run.Run) error {
+func (s *Store) insertRun(ctx context.Context, tx *sqlTx, r *run.Run) error {
 	params, err := json.Marshal(orEmpty(r.Parameters))
 	if err != nil {
 		return fmt.Errorf("encode run %s parameters: %w", r.ID, err)
@@ -104,12 +104,16 @@ func insertRun(ctx context.Context, tx *sqlTx, r *run.Run) error {
 	if storage == "" {
 		storage = run.StorageAvailable
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO runs (id, pipeline_name, display_name, spec, spec_file, parameters, pipeline_root, options, phase, error, created_at, started_at, finished_at,
-		experiment_id, pipeline_id, pipeline_version_id, description, storage_state, service_account, recurring_run_id, cancel_requested) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err = s.stmt(ctx, tx, sqlInsertRun).ExecContext(ctx,
 		r.ID, r.PipelineName, r.DisplayName, r.Spec, r.SpecFile, string(params), r.PipelineRoot, string(opts), string(r.Phase), r.Error, stamp(r.CreatedAt), stamp(r.StartedAt), stamp(r.FinishedAt),
 		r.ExperimentID, r.PipelineID, r.PipelineVersionID, r.Description, storage, r.ServiceAccount, r.RecurringRunID, r.CancelRequested)
 	if err != nil {
 		return fmt.Errorf("insert run %s: %w", r.ID, err)
+	}
+	if s.db.dialect == dialectSQLite {
+		if err := s.indexRunName(ctx, tx, r.ID, r.DisplayName); err != nil {
+			return fmt.Errorf("insert run %s: %w", r.ID, err)
+		}
 	}
 	return nil
 }
@@ -205,6 +209,8 @@ func nullInt(p *int) any {
 
 // The statements of the write path, prepared once per store.
 const (
+	sqlInsertRun = `INSERT INTO runs (id, pipeline_name, display_name, spec, spec_file, parameters, pipeline_root, options, phase, error, created_at, started_at, finished_at,
+		experiment_id, pipeline_id, pipeline_version_id, description, storage_state, service_account, recurring_run_id, cancel_requested) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	sqlUpdateRun      = `UPDATE runs SET phase=?, error=?, started_at=?, finished_at=? WHERE id=? AND phase IN (?,?,?,?,?,?,?)`
 	sqlInsertTaskRun  = `INSERT INTO task_runs (id, run_id, path, name, parent_id, component, kind, phase, error, inputs, outputs, cache_key, cached_from, created_at, started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	sqlUpdateTaskRun  = `UPDATE task_runs SET phase=?, error=?, inputs=?, outputs=?, cache_key=?, cached_from=?, started_at=?, finished_at=? WHERE id=? AND phase IN (?,?,?,?,?,?,?)`
@@ -223,7 +229,7 @@ const (
 // it later; on Postgres each pooled connection prepares them again when a
 // transaction first uses them there).
 var writeStatements = []string{
-	sqlUpdateRun, sqlInsertTaskRun, sqlUpdateTaskRun, sqlInsertAttempt, sqlUpdateAttempt,
+	sqlInsertRun, sqlUpdateRun, sqlInsertTaskRun, sqlUpdateTaskRun, sqlInsertAttempt, sqlUpdateAttempt,
 	sqlInsertArtifact, sqlInsertEvent, sqlRunPhase, sqlTaskRunPhase, sqlAttemptPhase,
 }
 
@@ -237,7 +243,11 @@ var phaseReads = map[string]bool{sqlRunPhase: true, sqlTaskRunPhase: true, sqlAt
 
 func (s *Store) prepare(ctx context.Context) error {
 	s.stmts = map[string]*sql.Stmt{}
-	for _, q := range writeStatements {
+	queries := writeStatements
+	if s.db.dialect == dialectSQLite {
+		queries = append(queries[:len(queries):len(queries)], sqliteWriteStatements...)
+	}
+	for _, q := range queries {
 		text := q
 		if phaseReads[q] {
 			text = s.db.forUpdate(q)

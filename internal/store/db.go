@@ -30,14 +30,27 @@ const (
 type sqlDB struct {
 	raw     *sql.DB
 	dialect dialect
+	// ro, when set, serves the queries run outside transactions: on
+	// SQLite, read-only connections beside raw's single one (see
+	// openSQLiteReaders). Transactions, Exec and prepared statements
+	// use raw.
+	ro *sql.DB
+}
+
+// reader is the pool that serves queries outside transactions.
+func (d *sqlDB) reader() *sql.DB {
+	if d.ro != nil {
+		return d.ro
+	}
+	return d.raw
 }
 
 func (d *sqlDB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return d.raw.QueryContext(ctx, d.rebind(query), d.args(args)...)
+	return d.reader().QueryContext(ctx, d.rebind(query), d.args(args)...)
 }
 
 func (d *sqlDB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return d.raw.QueryRowContext(ctx, d.rebind(query), d.args(args)...)
+	return d.reader().QueryRowContext(ctx, d.rebind(query), d.args(args)...)
 }
 
 func (d *sqlDB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -58,7 +71,13 @@ func (d *sqlDB) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sqlTx, error
 	return &sqlTx{tx: tx, d: d}, nil
 }
 
-func (d *sqlDB) Close() error { return d.raw.Close() }
+func (d *sqlDB) Close() error {
+	var err error
+	if d.ro != nil {
+		err = d.ro.Close()
+	}
+	return errors.Join(err, d.raw.Close())
+}
 
 // forUpdate makes a SELECT lock the rows it reads until the transaction
 // ends, where that is needed: on Postgres (read committed) a concurrent

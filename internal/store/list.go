@@ -163,10 +163,27 @@ func (s *Store) list(ctx context.Context, t table, cols string, opts ListOptions
 		return Page{}, err
 	}
 	var page Page
+	// A substring filter on run names is narrowed down with the trigram
+	// index where it can be (SQLite): the filters, LIKE included, then
+	// apply to the runs the index names only.
+	cands, narrowed, err := s.nameCandidates(ctx, t, opts)
+	if err != nil {
+		return Page{}, fmt.Errorf("list %s: %w", t.name, err)
+	}
+	if narrowed {
+		if len(cands) == 0 {
+			return page, nil
+		}
+		where += " AND id IN (?" + strings.Repeat(",?", len(cands)-1) + ")"
+		for _, id := range cands {
+			args = append(args, id)
+		}
+	}
 	if hasContains(opts) && opts.PageSize > 0 {
-		// A substring filter looks at every row: find the matching ids,
-		// in order, with one scan, then fetch the page by id (instead of
-		// scanning once to count and again for the page).
+		// A substring filter looks at every row (or every candidate):
+		// find the matching ids, in order, with one scan, then fetch the
+		// page by id (instead of scanning once to count and again for
+		// the page).
 		unpaged := opts
 		unpaged.PageSize = 0
 		byOrder, err := t.order(unpaged)

@@ -149,7 +149,7 @@ func (s *Store) FireRecurring(ctx context.Context, recurringID string, scheduled
 	if n, _ := res.RowsAffected(); n == 0 {
 		return false, nil
 	}
-	if err := insertRun(ctx, tx, r); err != nil {
+	if err := s.insertRun(ctx, tx, r); err != nil {
 		return false, err
 	}
 	return true, tx.Commit()

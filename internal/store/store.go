@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -37,14 +38,15 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
+	dsn := sqliteURI(path) + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
 		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	// One connection serialises writers inside this process; other
-	// processes (the CLI reading runs) wait on busy_timeout.
+	// One connection serialises writers inside this process (reads outside
+	// transactions have their own, see openSQLiteReaders); other processes
+	// (the CLI reading runs) wait on busy_timeout.
 	db.SetMaxOpenConns(1)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
@@ -55,11 +57,58 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("migrate store %s: %w", path, err)
 	}
 	s := &Store{db: &sqlDB{raw: db, dialect: dialectSQLite}}
+	if err := s.reindexRunNames(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
 	if err := s.prepare(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	if s.db.ro, err = openSQLiteReaders(ctx, db, path); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
 	return s, nil
+}
+
+// sqliteURI returns the file: URI of the database at path. SQLite decodes
+// %XX escapes in a URI's path and ends the path at ? or #, so these three
+// are escaped: unescaped, a path holding # (a Go subtest's temporary
+// directory, say) opened the file named by what precedes it.
+func sqliteURI(path string) string {
+	return "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+}
+
+// sqliteReaders is how many read-only connections a SQLite store keeps
+// beside its writing one.
+const sqliteReaders = 4
+
+// openSQLiteReaders opens the read-only connections that serve a SQLite
+// store's queries outside transactions, so that listings neither wait for
+// the engine's writes nor hold them up, and run side by side: in WAL mode
+// readers see the last commit and never block the writer. It returns nil
+// (every query then shares the writing connection, as before) when the
+// database is not in WAL mode, e.g. an in-memory one.
+func openSQLiteReaders(ctx context.Context, db *sql.DB, path string) (*sql.DB, error) {
+	var mode string
+	if err := db.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
+		return nil, fmt.Errorf("journal mode: %w", err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return nil, nil
+	}
+	ro, err := sql.Open("sqlite", sqliteURI(path)+"?_pragma=query_only(1)&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return nil, fmt.Errorf("read connections: %w", err)
+	}
+	ro.SetMaxOpenConns(sqliteReaders)
+	ro.SetMaxIdleConns(sqliteReaders)
+	if err := ro.PingContext(ctx); err != nil {
+		ro.Close()
+		return nil, fmt.Errorf("read connections: %w", err)
+	}
+	return ro, nil
 }
 
 func migrate(ctx context.Context, db *sql.DB, dialect goose.Dialect, fsys embed.FS, dir string, opts ...goose.ProviderOption) error {

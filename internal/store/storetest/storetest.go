@@ -26,6 +26,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 	t.Run("Cache", func(t *testing.T) { cache(t, open(t)) })
 	t.Run("ConcurrentTransitions", func(t *testing.T) { concurrentTransitions(t, open(t)) })
 	t.Run("OddText", func(t *testing.T) { oddText(t, open(t)) })
+	t.Run("Substring", func(t *testing.T) { substring(t, open(t)) })
 }
 
 var t0 = time.Date(2026, 11, 27, 8, 0, 0, 123456000, time.UTC)

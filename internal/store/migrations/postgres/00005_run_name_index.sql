@@ -1,0 +1,11 @@
+-- +goose Up
+-- The SQLite twin of this migration adds a trigram index (FTS5) on run
+-- display names, which the SQLite store consults for substring filters.
+-- The Postgres store filters with ILIKE as before: it needs no table for
+-- that, and an index would need the pg_trgm extension (a contrib module,
+-- created per database by a privileged role), so this migration changes
+-- nothing here. A deployment that has pg_trgm may add, outside weir,
+--   CREATE INDEX runs_display_name_trgm ON runs USING gin (display_name gin_trgm_ops);
+-- which the planner uses for the same ILIKE '%...%' queries.
+
+-- +goose Down
