@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/weir-dev/weir/internal/report"
 	"github.com/weir-dev/weir/internal/run"
 )
 
@@ -59,17 +58,6 @@ func (s *Server) weirRoutes() {
 func (s *Server) CloseStreams() {
 	w := s.cfg.weir
 	w.closeOnce.Do(func() { close(w.closed) })
-}
-
-// runSummary serves the run summary of `weir runs get RUN -o json`
-// (docs/cli.md), built by package report.
-func (s *Server) runSummary(w http.ResponseWriter, r *http.Request) {
-	snap, err := s.store.Snapshot(r.Context(), r.PathValue("run"))
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, report.Summarize(snap))
 }
 
 // errForbidden marks a request for something the server never serves.

@@ -1,7 +1,7 @@
-import { Component, useState, useSyncExternalStore, type ErrorInfo, type ReactNode } from 'react';
+import { Component, lazy, Suspense, useState, useSyncExternalStore, type ErrorInfo, type ReactNode } from 'react';
 import { currentTokenRequest, getToken, setToken, subscribeTokenRequest } from './api/auth';
+import { Loading } from './components/common';
 import { TokenDialog } from './components/TokenDialog';
-import { ArtifactPage } from './pages/ArtifactPage';
 import { ComparePage } from './pages/ComparePage';
 import { CreateRunPage } from './pages/CreateRunPage';
 import { ExperimentsPage } from './pages/ExperimentsPage';
@@ -11,6 +11,9 @@ import { RecurringRunsPage } from './pages/RecurringRunsPage';
 import { RunPage } from './pages/RunPage';
 import { RunsPage } from './pages/RunsPage';
 import { Link, match, Redirect, useLocation } from './router';
+
+// The artifact views bring Markdown and HTML sanitising: loaded when needed.
+const ArtifactPage = lazy(() => import('./pages/ArtifactPage').then((m) => ({ default: m.ArtifactPage })));
 
 const nav: { to: string; label: string; prefix: string[] }[] = [
   { to: '/pipelines', label: 'Pipelines', prefix: ['/pipelines'] },
@@ -30,7 +33,12 @@ function Page({ path }: { path: string }) {
   if (path === '/compare') return <ComparePage />;
   if (path === '/experiments') return <ExperimentsPage />;
   if (path === '/recurring') return <RecurringRunsPage />;
-  if ((m = match('/artifacts/:id', path))) return <ArtifactPage key={m.id} id={m.id} />;
+  if ((m = match('/artifacts/:id', path)))
+    return (
+      <Suspense fallback={<div className="page"><Loading /></div>}>
+        <ArtifactPage key={m.id} id={m.id} />
+      </Suspense>
+    );
   return (
     <div className="page">
       <h1>Not found</h1>

@@ -1,10 +1,8 @@
-import { StrictMode } from 'react';
-import { createRoot } from 'react-dom/client';
-import { App } from './App';
-import './styles.css';
+// The entry: small on purpose. It starts the slow request of the page
+// being opened (prefetch.ts), then loads the application, so that the
+// server works while the browser loads and starts React and the graph
+// libraries.
+import { prefetch } from './prefetch';
 
-createRoot(document.getElementById('root')!).render(
-  <StrictMode>
-    <App />
-  </StrictMode>,
-);
+prefetch(window.location.pathname);
+void import('./boot');

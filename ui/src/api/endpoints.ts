@@ -17,7 +17,9 @@ import type {
   RecurringRunInput,
   Run,
   RunInput,
+  RunGraph,
   RunSummary,
+  TaskDetails,
 } from './types';
 
 export const KFP = '/apis/v2beta1';
@@ -170,6 +172,21 @@ export function deleteRecurringRun(id: string) {
 
 export function getRunSummary(id: string, signal?: AbortSignal) {
   return api<RunSummary>(`${WEIR}/runs/${enc(id)}`, { signal });
+}
+
+export function runGraphURL(id: string) {
+  return `${WEIR}/runs/${enc(id)}?view=graph`;
+}
+
+/** A run as its page draws it: brief tasks, the KFP run and the spec, in one request. */
+export function getRunGraph(id: string, signal?: AbortSignal) {
+  return api<RunGraph>(runGraphURL(id), { signal });
+}
+
+/** The full summary of some tasks of a run, with their times. */
+export function getTaskDetails(id: string, paths: string[], signal?: AbortSignal) {
+  const q = paths.map((p) => `task=${enc(p)}`).join('&');
+  return api<TaskDetails>(`${WEIR}/runs/${enc(id)}?${q}`, { signal });
 }
 
 /** The URL of a task's log; the task path's slashes stay path separators. */

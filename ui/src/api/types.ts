@@ -220,6 +220,36 @@ export interface RunSummary {
   tasks: TaskSummary[];
 }
 
+/** A task as a run's graph needs it (GET /apis/weir/v1/runs/{id}?view=graph). */
+export interface TaskBrief {
+  name: string;
+  kind: TaskKind;
+  state: Phase;
+  attempts: number;
+  error?: string;
+}
+
+/**
+ * What a run page is drawn from, in one request: the summary's run fields,
+ * every task in brief, the KFP run (without run_details) and the spec.
+ */
+export interface RunGraph extends Omit<RunSummary, 'tasks'> {
+  tasks: TaskBrief[];
+  run: Run;
+  pipeline_spec?: PipelineSpecDoc;
+}
+
+/** A task of the summary with its times (GET ...?task=PATH). */
+export interface TaskDetailed extends TaskSummary {
+  created_at?: string;
+  started_at?: string;
+  finished_at?: string;
+}
+
+export interface TaskDetails extends Omit<RunSummary, 'tasks'> {
+  tasks: TaskDetailed[];
+}
+
 export interface LineageTask {
   run_id: string;
   run_name: string;

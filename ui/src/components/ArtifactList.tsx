@@ -83,10 +83,10 @@ export function ParamValues({ values }: { values: Record<string, unknown> }) {
   const entries = Object.entries(values);
   if (entries.length === 0) return <p className="muted small">No parameters.</p>;
   return (
-    <table className="table compact">
+    <table className="table compact" data-testid="param-values">
       <tbody>
         {entries.map(([k, v]) => (
-          <tr key={k}>
+          <tr key={k} data-param={k.replace(/^pipelinechannel--/, '')}>
             <th scope="row">
               <code>{k.replace(/^pipelinechannel--/, '')}</code>
             </th>

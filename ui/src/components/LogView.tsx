@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { apiFetch, ApiError, errorMessage } from '../api/client';
 import { getToken } from '../api/auth';
 import { logsURL } from '../api/endpoints';
+import { usePageShown } from '../lib/pageLife';
 
 const MAX_CHARS = 2_000_000;
 
@@ -17,7 +18,11 @@ export function LogView({ runId, task, attempt, follow }: { runId: string; task:
   const pre = useRef<HTMLPreElement>(null);
   const stick = useRef(true);
 
+  // Not while the page is hidden in the back/forward cache: a followed
+  // log holds a connection (lib/pageLife.ts).
+  const shown = usePageShown();
   useEffect(() => {
+    if (!shown) return;
     const ctrl = new AbortController();
     let buf = '';
     let pending = '';
@@ -72,7 +77,7 @@ export function LogView({ runId, task, attempt, follow }: { runId: string; task:
       ctrl.abort();
       if (frame) cancelAnimationFrame(frame);
     };
-  }, [runId, task, attempt, follow]);
+  }, [runId, task, attempt, follow, shown]);
 
   useEffect(() => {
     const el = pre.current;

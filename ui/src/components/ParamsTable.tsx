@@ -20,7 +20,7 @@ export function ParamsTable({ spec }: { spec: PipelineSpec | null }) {
         </thead>
         <tbody>
           {params.map((p) => (
-            <tr key={p.name}>
+            <tr key={p.name} data-param={p.name}>
               <td>
                 <code>{p.name}</code>
                 {!p.optional && <span className="req" title="required"> *</span>}

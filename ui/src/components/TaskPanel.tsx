@@ -1,11 +1,12 @@
 import { useEffect, useState } from 'react';
-import type { Phase, TaskDetail } from '../api/types';
-import { useTaskLive, useTaskSummary } from '../graph/hooks';
+import { getTaskDetails } from '../api/endpoints';
+import type { Phase, TaskDetailed } from '../api/types';
+import { useTaskLive, useTaskBrief } from '../graph/hooks';
 import type { GraphModel } from '../graph/model';
 import type { RunStore } from '../graph/runStore';
 import { between, formatDuration, formatTime } from '../lib/format';
 import { ArtifactList, ParamValues } from './ArtifactList';
-import { KeyValue, StateBadge } from './common';
+import { ErrorBanner, KeyValue, StateBadge } from './common';
 import { LogView } from './LogView';
 import { setQuery, useLocation } from '../router';
 
@@ -17,29 +18,56 @@ export function isTerminal(p: Phase | undefined): boolean {
 
 type Tab = 'details' | 'inputs' | 'outputs' | 'logs';
 
+interface DetailState {
+  key: string;
+  /** The task's full summary; null when the run has no such task (yet). */
+  detail?: TaskDetailed | null;
+  error?: unknown;
+}
+
+/**
+ * A task's full summary (inputs, outputs, attempts, times), fetched when
+ * the panel opens and again when version changes (the task changed state
+ * or attempt). The summary the graph is drawn from holds none of it.
+ */
+function useTaskDetail(runId: string, path: string, version: string): DetailState & { loading: boolean } {
+  const key = `${runId}\n${path}`;
+  const [st, setSt] = useState<DetailState>({ key });
+  useEffect(() => {
+    const ctrl = new AbortController();
+    getTaskDetails(runId, [path], ctrl.signal)
+      .then((d) => setSt({ key, detail: d.tasks.find((t) => t.name === path) ?? null }))
+      .catch((e) => {
+        if (!ctrl.signal.aborted) setSt((s) => ({ ...s, key, error: e }));
+      });
+    return () => ctrl.abort();
+  }, [key, version]);
+  // What was fetched for another task is never shown for this one.
+  if (st.key !== key) return { key, loading: true };
+  return { ...st, loading: st.detail === undefined && st.error === undefined };
+}
+
 export function TaskPanel({
   runId,
   path,
   store,
   model,
-  detail,
   onClose,
-  onStale,
 }: {
   runId: string;
   path: string;
   store: RunStore;
   model: GraphModel | null;
-  detail?: TaskDetail;
   onClose: () => void;
-  /** The fetched summary is older than the live state: fetch again. */
-  onStale: () => void;
 }) {
-  const task = useTaskSummary(store, path);
+  const brief = useTaskBrief(store, path);
   const live = useTaskLive(store, path);
   const node = model?.nodes.get(path);
-  const state = live?.state ?? task?.state;
-  const isContainer = (task?.kind ?? node?.kind) === 'container' || (task?.kind ?? node?.kind) === 'importer';
+  const state = live?.state ?? brief?.state;
+  const { detail, error: detailError, loading } = useTaskDetail(runId, path, `${state ?? ''}:${live?.attempt ?? brief?.attempts ?? ''}`);
+  const task = detail ?? undefined;
+  const kind = brief?.kind ?? task?.kind ?? node?.kind;
+  const isContainer = kind === 'container' || kind === 'importer';
   // The tab is part of the URL (?tab=logs), so that it can be linked.
   const q = useLocation().query.get('tab');
   const tab: Tab = q === 'inputs' || q === 'outputs' || (q === 'logs' && isContainer) ? q : 'details';
@@ -48,10 +76,6 @@ export function TaskPanel({
 
   useEffect(() => setLogAttempt(undefined), [path]);
 
-  useEffect(() => {
-    if (live && (!task || task.state !== live.state)) onStale();
-  }, [task, live, onStale]);
-
   const tabs: [Tab, string][] = [
     ['details', 'Details'],
     ['inputs', 'Inputs'],
@@ -59,9 +83,9 @@ export function TaskPanel({
   ];
   if (isContainer) tabs.push(['logs', 'Logs']);
 
-  const started = live?.started_at ?? detail?.start_time;
-  const finished = live?.finished_at ?? detail?.end_time;
-  const created = live?.created_at ?? detail?.create_time;
+  const started = live?.started_at ?? task?.started_at;
+  const finished = live?.finished_at ?? task?.finished_at;
+  const created = live?.created_at ?? task?.created_at;
   const attempts = task?.attempt_history ?? [];
   const lastAttempt = attempts.length ? attempts[attempts.length - 1].number : live?.attempt;
   const following = !isTerminal(state) && (logAttempt === undefined || logAttempt === lastAttempt);
@@ -94,17 +118,18 @@ export function TaskPanel({
         ))}
       </div>
       <div className="panel-body" role="tabpanel">
-        {!task && tab !== 'logs' && (live ? <p className="muted">Loading the task…</p> : <p className="muted">This task has not started: it is not part of the run yet.</p>)}
+        <ErrorBanner error={detailError} title="Task details" />
+        {!task && !detailError && tab !== 'logs' && (loading || live || brief ? <p className="muted" role="status">Loading the task…</p> : <p className="muted">This task has not started: it is not part of the run yet.</p>)}
         {tab === 'details' && (
           <>
-            {(task?.error || live?.error) && (
+            {(live?.error || task?.error || brief?.error) && (
               <div className="banner banner-error" role="alert" data-testid="task-error">
-                {task?.error || live?.error}
+                {live?.error || task?.error || brief?.error}
               </div>
             )}
             <KeyValue
               rows={[
-                ['Kind', task?.kind ?? node?.kind],
+                ['Kind', kind],
                 ['Role', node && node.role !== 'task' && node.role !== 'pipeline' ? node.role : undefined],
                 ['Condition', node?.condition ? <code key="c">{node.condition}</code> : undefined],
                 ['Created', formatTime(created)],

@@ -7,6 +7,7 @@ import {
   ReactFlow,
   ReactFlowProvider,
   useReactFlow,
+  useStore,
   type Edge,
   type Node,
   type NodeChange,
@@ -330,6 +331,20 @@ function Inner(props: FlowGraphProps) {
     const t = setTimeout(() => void rf.fitView({ padding: 0.12, maxZoom: 1, minZoom: FIT_MIN_ZOOM, duration: 150 }), 30);
     return () => clearTimeout(t);
   }, [fitKey, rf, layout]);
+
+  // Fit again when the pane changes size (a task panel opens or closes, the
+  // window is resized) while the person has not moved the view: the graph
+  // would otherwise stay where the wider or narrower pane had it.
+  const paneW = useStore((st) => st.width);
+  const paneH = useStore((st) => st.height);
+  const pane = useRef<{ w: number; h: number } | null>(null);
+  useEffect(() => {
+    const prev = pane.current;
+    pane.current = { w: paneW, h: paneH };
+    if (!prev || !prev.w || !prev.h || (prev.w === paneW && prev.h === paneH) || userMoved.current) return;
+    const t = setTimeout(() => void rf.fitView({ padding: 0.12, maxZoom: 1, minZoom: FIT_MIN_ZOOM, duration: 150 }), 30);
+    return () => clearTimeout(t);
+  }, [paneW, paneH, rf]);
 
   // Bring a task into view once it is drawn.
   const focused = useRef<string | undefined>(undefined);

@@ -18,8 +18,8 @@ export function useChildCounts(store: RunStore | null, path: string): Counts | u
   );
 }
 
-/** Re-renders when the fetched summary of a task changes. */
-export function useTaskSummary(store: RunStore | null, path: string) {
+/** A task as the last graph summary had it (re-renders with every summary). */
+export function useTaskBrief(store: RunStore | null, path: string) {
   return useSyncExternalStore(
     store ? (cb) => store.subscribe(`task:${path}`, cb) : noop,
     () => store?.task(path),

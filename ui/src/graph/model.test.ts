@@ -187,4 +187,33 @@ describe('RunStore', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(seen.sort()).toEqual(['counts:for-loop-1/1', 'for-loop-1/1/work']);
   });
+
+  it('takes brief tasks and keeps what did not change', async () => {
+    const s = new RunStore();
+    const brief = (state: 'running' | 'succeeded') => ({
+      tasks: [
+        { name: 'prepare', kind: 'container' as const, state: 'succeeded' as const, attempts: 1 },
+        { name: 'loop', kind: 'loop' as const, state, attempts: 0 },
+        { name: 'loop/0', kind: 'iteration' as const, state: 'succeeded' as const, attempts: 0 },
+        { name: 'loop/1', kind: 'iteration' as const, state, attempts: 0 },
+      ],
+    });
+    s.applySummary(brief('running'));
+    const rootCounts = s.childCounts('');
+    const loopCounts = s.childCounts('loop');
+    const prepare = s.state('prepare');
+    expect(loopCounts).toEqual({ succeeded: 1, running: 1 });
+    expect(prepare).toEqual({ state: 'succeeded', attempt: 1, error: undefined });
+    const seen: string[] = [];
+    for (const k of ['prepare', 'loop/1', 'counts:', 'counts:loop', 'task:prepare']) s.subscribe(k, () => seen.push(k));
+    expect(s.applySummary(brief('succeeded'))).toBe(false);
+    // Unchanged states and counts are the same objects (their nodes do not render again).
+    expect(s.state('prepare')).toBe(prepare);
+    expect(s.childCounts('loop')).not.toBe(loopCounts);
+    expect(s.childCounts('loop')).toEqual({ succeeded: 2 });
+    expect(s.childCounts('')).not.toBe(rootCounts);
+    await new Promise((r) => setTimeout(r, 200));
+    // The open task panel (task:) hears of every summary.
+    expect(seen.sort()).toEqual(['counts:', 'counts:loop', 'loop/1', 'task:prepare']);
+  });
 });

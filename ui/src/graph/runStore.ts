@@ -1,7 +1,7 @@
 // Live task states of one run, kept outside React so that a state change
 // re-renders only the nodes that show it (each subscribes to its own key).
 
-import type { Phase, RunSummary, TaskEvent, TaskSummary } from '../api/types';
+import type { Phase, TaskBrief, TaskEvent } from '../api/types';
 import { parentPath } from './model';
 
 export type Counts = Partial<Record<Phase, number>>;
@@ -29,16 +29,16 @@ export interface TaskLive {
 export class RunStore {
   private live = new Map<string, TaskLive>();
   private counts = new Map<string, Counts>();
-  private tasks = new Map<string, TaskSummary>();
+  private tasks = new Map<string, TaskBrief>();
   private listeners = new Map<string, Set<Listener>>();
   private dirty = new Set<string>();
   private scheduled = false;
 
   /** Replaces everything with a fetched summary. Returns whether the set of tasks changed. */
-  applySummary(sum: RunSummary): boolean {
+  applySummary(sum: { tasks: readonly TaskBrief[] }): boolean {
     const before = this.tasks;
     let structureChanged = before.size !== sum.tasks.length;
-    const tasks = new Map<string, TaskSummary>();
+    const tasks = new Map<string, TaskBrief>();
     for (const t of sum.tasks) {
       tasks.set(t.name, t);
       if (!structureChanged && !before.has(t.name)) structureChanged = true;
@@ -47,23 +47,33 @@ export class RunStore {
     const oldLive = this.live;
     const oldCounts = this.counts;
     this.live = new Map();
-    this.counts = new Map();
+    // Counted into fresh objects (no copy per task), then the unchanged
+    // ones replaced by the old objects, which their listeners hold.
+    const counts = new Map<string, Counts>();
+    const count = (container: string, state: Phase) => {
+      let c = counts.get(container);
+      if (!c) counts.set(container, (c = {}));
+      c[state] = (c[state] ?? 0) + 1;
+    };
+    this.counts = counts;
     for (const t of sum.tasks) {
       const prev = oldLive.get(t.name);
       // Times come from events only; keep them.
       const attempt = t.attempts || prev?.attempt;
-      const same = prev && prev.state === t.state && prev.attempt === attempt && prev.error === t.error;
-      this.live.set(t.name, same ? prev : { ...prev, state: t.state, attempt, error: t.error });
-      this.bump(parentPath(t.name), t.state, 1);
+      const error = t.error || undefined;
+      const same = prev && prev.state === t.state && prev.attempt === attempt && prev.error === error;
+      this.live.set(t.name, same ? prev : { ...prev, state: t.state, attempt, error });
+      count(parentPath(t.name), t.state);
       if (!same) this.mark(t.name);
-      this.mark(`task:${t.name}`);
     }
+    // Every task's summary is new; only a few are watched (a task panel).
+    for (const k of this.listeners.keys()) if (k.startsWith('task:')) this.dirty.add(k);
     // Tasks known from events but not in this summary are newer than it
     // (a run's tasks never go away): keep them.
     for (const [p, l] of oldLive) {
       if (this.live.has(p)) continue;
       this.live.set(p, l);
-      this.bump(parentPath(p), l.state, 1);
+      count(parentPath(p), l.state);
     }
     for (const [p, c] of this.counts) {
       const old = oldCounts.get(p);
@@ -124,7 +134,7 @@ export class RunStore {
     return this.live.get(path);
   }
 
-  task(path: string): TaskSummary | undefined {
+  task(path: string): TaskBrief | undefined {
     return this.tasks.get(path);
   }
 

@@ -2,6 +2,7 @@
 // (EventSource cannot set headers). The parser is pure and incremental.
 
 import { ApiError, apiFetch } from '../api/client';
+import { onPageLife, pageShown } from './pageLife';
 
 export interface SSEMessage {
   /** The event name ("message" when the stream gave none). */
@@ -86,18 +87,22 @@ export interface StreamHandlers {
 
 /**
  * Opens an event stream and keeps it open (reconnecting after failures)
- * until the returned function is called.
+ * until the returned function is called. While the page is hidden in the
+ * back/forward cache the stream is closed (lib/pageLife.ts); it opens again
+ * when the page is shown, and onOpen then says to fetch the current state.
  */
 export function openEventStream(url: string, h: StreamHandlers): () => void {
-  const ctrl = new AbortController();
+  let ctrl: AbortController | undefined;
   let retry = 2000;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
 
   const connect = async () => {
+    timer = undefined;
+    const c = (ctrl = new AbortController());
     const parser = new SSEParser();
     try {
-      const resp = await apiFetch(url, { signal: ctrl.signal, headers: { Accept: 'text/event-stream' } });
+      const resp = await apiFetch(url, { signal: c.signal, headers: { Accept: 'text/event-stream' } });
       if (!resp.ok || !resp.body) throw new ApiError(`event stream: ${resp.status} ${resp.statusText}`, resp.status);
       const reader = resp.body.pipeThrough(new TextDecoderStream()).getReader();
       let opened = false;
@@ -113,17 +118,27 @@ export function openEventStream(url: string, h: StreamHandlers): () => void {
         for (const m of r.messages) h.onMessage(m);
       }
     } catch (err) {
-      if (stopped) return;
+      if (stopped || c.signal.aborted) return;
       h.onError?.(err);
       // A stream that cannot exist (no such run) is not tried again.
       if (err instanceof ApiError && err.status >= 400 && err.status < 500) return;
     }
-    if (!stopped) timer = setTimeout(connect, retry);
+    if (!stopped && !c.signal.aborted) timer = setTimeout(connect, retry);
   };
-  void connect();
+  const close = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    ctrl?.abort();
+  };
+  const unsubscribe = onPageLife(() => {
+    if (stopped) return;
+    close();
+    if (pageShown()) void connect();
+  });
+  if (pageShown()) void connect();
   return () => {
     stopped = true;
-    if (timer) clearTimeout(timer);
-    ctrl.abort();
+    unsubscribe();
+    close();
   };
 }

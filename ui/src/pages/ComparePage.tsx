@@ -104,7 +104,7 @@ export function ComparePage() {
                     {shown
                       .filter((r) => title !== 'Run' || r.key !== 'state')
                       .map((r) => (
-                        <tr key={r.key} className={r.differs ? 'diff' : undefined} data-differs={r.differs || undefined}>
+                        <tr key={r.key} className={r.differs ? 'diff' : undefined} data-differs={r.differs || undefined} data-section={title} data-key={r.key}>
                           <th scope="row" className="mono small">
                             {r.key}
                           </th>

@@ -2,7 +2,7 @@ import { useRef, useState, type DragEvent } from 'react';
 import { filterParam, listPipelines, uploadPipeline } from '../api/endpoints';
 import { errorMessage } from '../api/client';
 import { Empty, ErrorBanner, Loading, Pager } from '../components/common';
-import { formatTime } from '../lib/format';
+import { formatBytes, formatTime } from '../lib/format';
 import { useDebounced, usePaged } from '../lib/usePaged';
 import { Link, navigate, setQuery, useLocation, useTitle } from '../router';
 
@@ -63,7 +63,7 @@ function UploadBox({ onUploaded }: { onUploaded: (id: string) => void }) {
       >
         {file ? (
           <span>
-            <strong>{file.name}</strong> ({Math.ceil(file.size / 1024)} KiB) — click to choose another
+            <strong>{file.name}</strong> ({formatBytes(file.size)}) — click to choose another
           </span>
         ) : (
           <span>Drop a compiled pipeline (YAML or JSON) here, or click to choose a file</span>
@@ -80,11 +80,11 @@ function UploadBox({ onUploaded }: { onUploaded: (id: string) => void }) {
       <div className="form-row">
         <label className="field">
           <span>Name (optional)</span>
-          <input value={name} onChange={(e) => setName(e.target.value)} placeholder="the pipeline's own name" maxLength={128} />
+          <input value={name} onChange={(e) => setName(e.target.value)} placeholder="the pipeline's own name" maxLength={128} data-testid="upload-name" />
         </label>
         <label className="field">
           <span>Description (optional)</span>
-          <input value={description} onChange={(e) => setDescription(e.target.value)} />
+          <input value={description} onChange={(e) => setDescription(e.target.value)} data-testid="upload-description" />
         </label>
       </div>
       {error && (

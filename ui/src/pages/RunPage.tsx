@@ -1,17 +1,19 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { ApiError, errorMessage } from '../api/client';
-import { getRun, getRunSummary, runAction, runSpec, WEIR, deleteRun } from '../api/endpoints';
-import type { Phase, PipelineSpec, Run, RunEvent, RunSummary, TaskDetail, TaskEvent } from '../api/types';
+import { ApiError } from '../api/client';
+import { deleteRun, getRunGraph, runAction, runSpec, specOf, WEIR } from '../api/endpoints';
+import type { Phase, PipelineSpec, Run, RunEvent, RunGraph, TaskBrief, TaskEvent } from '../api/types';
 import { ActionButton, ErrorBanner, KeyValue, Loading, StateBadge } from '../components/common';
 import { isTerminal, TaskPanel } from '../components/TaskPanel';
 import { FlowGraph } from '../graph/FlowGraph';
-import { buildModel, type RunTaskRef } from '../graph/model';
+import { baseName, buildModel, type RunTaskRef } from '../graph/model';
 import { RunStore } from '../graph/runStore';
 import { useGraphView } from '../graph/useView';
 import { between, formatDuration, formatTime, formatValue } from '../lib/format';
+import { failedTask } from '../lib/failure';
 import { useNames } from '../lib/lookups';
+import { takePrefetchedGraph } from '../prefetch';
 import { openEventStream } from '../lib/sse';
-import { throttle, useAsync } from '../lib/useAsync';
+import { throttle } from '../lib/useAsync';
 import { Link, navigate, setQuery, useLocation, useTitle } from '../router';
 
 interface SummaryMeta {
@@ -24,11 +26,11 @@ interface SummaryMeta {
   count: number;
 }
 
-function metaOf(s: RunSummary): SummaryMeta {
+function metaOf(s: RunGraph): SummaryMeta {
   return { state: s.state, error: s.error, duration_ms: s.duration_ms, finished_at: s.finished_at, pipeline: s.pipeline, name: s.name, count: s.tasks.length };
 }
 
-function TaskFinder({ tasks, onFind }: { tasks: () => RunTaskRef[]; onFind: (path: string) => void }) {
+function TaskFinder({ tasks, onFind }: { tasks: () => readonly RunTaskRef[]; onFind: (path: string) => void }) {
   const [text, setText] = useState('');
   const [miss, setMiss] = useState(false);
   return (
@@ -59,40 +61,32 @@ export function RunPage({ id }: { id: string }) {
   const selected = loc.query.get('task') ?? undefined;
   const names = useNames();
   const store = useMemo(() => new RunStore(), []);
-  const run = useAsync((s) => getRun(id, s), [id]);
+  // The KFP run (without its task details) comes with the graph summary.
+  const [r, setRun] = useState<Run | undefined>(undefined);
   const [spec, setSpec] = useState<PipelineSpec | null | undefined>(undefined);
   const [specError, setSpecError] = useState<unknown>(undefined);
   const [meta, setMeta] = useState<SummaryMeta | null>(null);
   const [summaryError, setSummaryError] = useState<unknown>(undefined);
   const [structure, setStructure] = useState(0);
   const [live, setLive] = useState<'connecting' | 'live' | 'reconnecting'>('connecting');
-  const [details, setDetails] = useState<Map<string, TaskDetail> | null>(null);
-  const tasksRef = useRef<RunTaskRef[]>([]);
-  const refetchRef = useRef<() => void>(() => {});
-  useTitle(meta?.name ?? run.data?.display_name ?? 'Run');
+  const tasksRef = useRef<readonly TaskBrief[]>([]);
+  // Fetches the graph summary at once (after an action on the run).
+  const refetchNow = useRef(() => {});
+  useTitle(meta?.name ?? r?.display_name ?? 'Run');
 
-  // The spec gives the graph its edges and the tasks not started yet.
-  const specFor = run.data?.pipeline_version_reference?.pipeline_version_id ?? (run.data ? 'inline' : '');
-  useEffect(() => {
-    if (!run.data) return;
-    const ctrl = new AbortController();
-    runSpec(run.data, ctrl.signal)
-      .then((s) => setSpec(s))
-      .catch((e) => {
-        if (!ctrl.signal.aborted) {
-          setSpecError(e);
-          setSpec(null);
-        }
-      });
-    return () => ctrl.abort();
-  }, [specFor]);
-
-  // The summary, fetched again (throttled) when events say it changed.
+  // The graph summary (brief tasks, the run, the spec: one request), fetched
+  // again (throttled) when events say it changed.
   useEffect(() => {
     const ctrl = new AbortController();
     let inflight = false;
+    // Asked again while a fetch was in flight: by an event, or by the
+    // stream's opening (which matters only for a run that goes on).
     let again = false;
+    let openedDuring = false;
     let lastDuration = 0;
+    let specAsked = false;
+    // An ended run changes only when a run event says so (a retry).
+    let ended = false;
     const fetchSummary = async () => {
       if (inflight) {
         again = true;
@@ -101,22 +95,41 @@ export function RunPage({ id }: { id: string }) {
       inflight = true;
       const t0 = performance.now();
       try {
-        const s = await getRunSummary(id, ctrl.signal);
+        // The entry script may have asked for it already (prefetch.ts).
+        const s = (await takePrefetchedGraph(id)) ?? (await getRunGraph(id, ctrl.signal));
+        if (ctrl.signal.aborted) return;
+        ended = isTerminal(s.state);
         const changed = store.applySummary(s);
         taskCount = s.tasks.length;
-        tasksRef.current = s.tasks.map((t) => ({ name: t.name, kind: t.kind }));
+        tasksRef.current = s.tasks;
+        setRun(s.run);
         setMeta(metaOf(s));
         setSummaryError(undefined);
         if (changed) setStructure((v) => v + 1);
+        if (!specAsked) {
+          // The spec gives the graph its edges and the tasks not started
+          // yet. It comes with the summary; an older server's run refers
+          // to its pipeline version instead.
+          specAsked = true;
+          const doc = specOf(s.pipeline_spec);
+          if (doc) setSpec(doc);
+          else
+            runSpec(s.run, ctrl.signal)
+              .then(setSpec)
+              .catch((e) => {
+                if (ctrl.signal.aborted) return;
+                setSpecError(e);
+                setSpec(null);
+              });
+        }
       } catch (e) {
         if (!ctrl.signal.aborted) setSummaryError(e);
       } finally {
         lastDuration = performance.now() - t0;
         inflight = false;
-        if (again && !ctrl.signal.aborted) {
-          again = false;
-          refetch();
-        }
+        const more = again || (openedDuring && !ended);
+        again = openedDuring = false;
+        if (more && !ctrl.signal.aborted) refetch();
       }
     };
     // At most one summary at a time, spaced by how long the last one took
@@ -124,12 +137,19 @@ export function RunPage({ id }: { id: string }) {
     // at most (its states meanwhile come from the events).
     let taskCount = 0;
     const refetch = throttle(() => void fetchSummary(), () => Math.max(1000, 8 * lastDuration, taskCount / 2));
-    refetchRef.current = refetch;
+    refetchNow.current = () => {
+      refetch.cancel();
+      void fetchSummary();
+    };
     void fetchSummary();
     const stop = openEventStream(`${WEIR}/events?run=${encodeURIComponent(id)}`, {
       onOpen: () => {
         setLive('live');
-        refetch();
+        // What changed before the stream was open is in no event: fetch
+        // again, unless the run had ended (or the summary in flight says
+        // it has).
+        if (inflight) openedDuring = true;
+        else if (!ended) refetch();
       },
       onMessage: (m) => {
         try {
@@ -137,13 +157,13 @@ export function RunPage({ id }: { id: string }) {
             const ev = JSON.parse(m.data) as TaskEvent;
             // A new task changes the graph: fetch the summary (throttled).
             // Known tasks change state from the event alone; an open task
-            // panel asks for the summary when its data is older (onStale).
+            // panel fetches its own details.
             if (!store.applyTaskEvent(ev)) refetch();
           } else if (m.event === 'run') {
             const ev = JSON.parse(m.data) as RunEvent;
+            ended = isTerminal(ev.state);
             setMeta((x) => (x ? { ...x, state: ev.state, error: ev.error ?? x.error, finished_at: ev.finished_at ?? x.finished_at } : x));
             refetch();
-            if (isTerminal(ev.state)) run.reload();
           } else if (m.event === 'resync') {
             refetch();
           }
@@ -171,19 +191,6 @@ export function RunPage({ id }: { id: string }) {
   );
   const view = useGraphView(model);
 
-  // KFP task details carry the task timings: fetched when a task panel
-  // opens, and again when the run changes state (events give the timings
-  // of what changes meanwhile).
-  const panelOpen = selected !== undefined;
-  useEffect(() => {
-    if (!panelOpen) return;
-    const ctrl = new AbortController();
-    getRun(id, ctrl.signal)
-      .then((r) => setDetails(new Map((r.run_details?.task_details ?? []).map((d) => [d.display_name, d]))))
-      .catch(() => {});
-    return () => ctrl.abort();
-  }, [id, panelOpen, meta?.state]);
-
   // A task named in the URL is drawn: expand its groups.
   const revealed = useRef<string | undefined>(undefined);
   const [focus, setFocus] = useState<string | undefined>(undefined);
@@ -196,9 +203,16 @@ export function RunPage({ id }: { id: string }) {
   }, [selected, model, view]);
 
   const select = useCallback((path: string | undefined) => setQuery({ task: path, tab: path ? new URLSearchParams(window.location.search).get('tab') : undefined }), []);
-  const onStale = useCallback(() => refetchRef.current(), []);
+  /** Draws a task (expanding its groups), brings it into view and opens its panel. */
+  const showTask = (path: string) => {
+    view.reveal(path);
+    select(path);
+    setFocus(path);
+  };
+  // The summary's tasks change with meta (each fetch sets it).
+  const failedAt = useMemo(() => (meta?.state === 'failed' ? failedTask(tasksRef.current) : undefined), [meta]);
+  const reload = useCallback(() => refetchNow.current(), []);
 
-  const r: Run | undefined = run.data;
   const state = meta?.state;
   const kfpState = r?.state;
   const ended = isTerminal(state);
@@ -206,10 +220,10 @@ export function RunPage({ id }: { id: string }) {
   const pid = r?.pipeline_version_reference?.pipeline_id;
   const vid = r?.pipeline_version_reference?.pipeline_version_id;
 
-  if (run.error && !r) {
+  if (summaryError && !meta) {
     return (
       <div className="page">
-        <ErrorBanner error={run.error} onRetry={run.reload} title="Cannot load the run" />
+        <ErrorBanner error={summaryError} onRetry={reload} title="Cannot load the run" />
         <Link to="/runs">Back to the runs</Link>
       </div>
     );
@@ -243,7 +257,7 @@ export function RunPage({ id }: { id: string }) {
             confirm="Terminate this run? Running tasks are stopped."
             onAction={async () => {
               await runAction(id, 'terminate');
-              run.reload();
+              reload();
             }}
             testid="terminate-run"
           >
@@ -254,8 +268,7 @@ export function RunPage({ id }: { id: string }) {
             disabled={!canRetry}
             onAction={async () => {
               await runAction(id, 'retry');
-              run.reload();
-              refetchRef.current();
+              reload();
             }}
             testid="retry-run"
             title="Run the failed and canceled tasks again"
@@ -266,11 +279,11 @@ export function RunPage({ id }: { id: string }) {
             Clone
           </Link>
           {r?.storage_state === 'ARCHIVED' ? (
-            <ActionButton className="btn" onAction={async () => { await runAction(id, 'unarchive'); run.reload(); }} testid="unarchive-run">
+            <ActionButton className="btn" onAction={async () => { await runAction(id, 'unarchive'); reload(); }} testid="unarchive-run">
               Restore
             </ActionButton>
           ) : (
-            <ActionButton className="btn" disabled={!ended} onAction={async () => { await runAction(id, 'archive'); run.reload(); }} testid="archive-run">
+            <ActionButton className="btn" disabled={!ended} onAction={async () => { await runAction(id, 'archive'); reload(); }} testid="archive-run">
               Archive
             </ActionButton>
           )}
@@ -290,7 +303,12 @@ export function RunPage({ id }: { id: string }) {
       </div>
       {(meta?.error || r?.error?.message) && state !== 'succeeded' && (
         <div className="banner banner-error" role="alert" data-testid="run-error">
-          {meta?.error || r?.error?.message}
+          <span className="banner-msg">{meta?.error || r?.error?.message}</span>
+          {failedAt && (
+            <button type="button" className="btn btn-small" onClick={() => showTask(failedAt)} data-testid="show-failed-task">
+              Show {baseName(failedAt)}
+            </button>
+          )}
         </div>
       )}
       <ErrorBanner error={summaryError} title="Run summary" />
@@ -324,7 +342,7 @@ export function RunPage({ id }: { id: string }) {
               </thead>
               <tbody>
                 {Object.entries(r.runtime_config.parameters).map(([k, v]) => (
-                  <tr key={k}>
+                  <tr key={k} data-param={k}>
                     <th scope="row">
                       <code>{k}</code>
                     </th>
@@ -343,11 +361,7 @@ export function RunPage({ id }: { id: string }) {
           <div className="graph-toolbar">
             <TaskFinder
               tasks={() => tasksRef.current}
-              onFind={(p) => {
-                view.reveal(p);
-                select(p);
-                setFocus(p);
-              }}
+              onFind={showTask}
             />
             <Legend />
           </div>
@@ -377,14 +391,11 @@ export function RunPage({ id }: { id: string }) {
             path={selected}
             store={store}
             model={model}
-            detail={details?.get(selected)}
             onClose={() => select(undefined)}
-            onStale={onStale}
           />
         )}
       </div>
-      {!meta && !summaryError && <Loading />}
-      {summaryError !== undefined && meta === null && <p className="muted">{errorMessage(summaryError)}</p>}
+      {!meta && <Loading label="Loading the run…" />}
     </div>
   );
 }
