@@ -6,7 +6,7 @@ PY        := $(VENV)/bin/python
 KFP_VERSION := 2.17.3
 export GOFLAGS := -buildvcs=false
 
-.PHONY: build run run-local examples test unit e2e bench venv clean ui ui-test
+.PHONY: build run run-local examples test unit e2e browser bench venv clean ui ui-test
 
 # The web interface (ui/) is built into ui/dist and embedded into the
 # binary. `build` builds it first when node and npm are installed; without
@@ -64,7 +64,16 @@ e2e: build venv
 	WEIR_BIN=$(CURDIR)/$(BIN) WEIR_E2E_PYTHON=$(CURDIR)/$(PY) \
 		$(GO) test -tags e2e -count=1 -timeout 20m ./test/e2e/...
 
-test: unit test-postgres e2e
+# The web interface in a real browser: Debian's chromium, headless, driven
+# by chromedp (test/browser/README.md). It fails when bin/weir embeds only
+# the placeholder page (no npm) or chromium is missing. Screenshots go to
+# test/browser/screenshots/ (or $WEIR_SCREENSHOTS); -v prints the measured
+# time to an interactive run graph.
+browser: build venv
+	WEIR_BIN=$(CURDIR)/$(BIN) WEIR_E2E_PYTHON=$(CURDIR)/$(PY) \
+		$(GO) test -tags browser -count=1 -timeout 15m -v ./test/browser/...
+
+test: unit test-postgres e2e ui-test browser
 
 # The store's conformance suite against a private, throwaway PostgreSQL
 # (installed from the Debian packages when missing; see .ci/postgres.sh).
