@@ -109,13 +109,25 @@ func (s *Server) routes() {
 	s.uiRoutes()
 }
 
+// openRequest reports whether r may be served without the bearer token.
+func openRequest(r *http.Request) bool {
+	if r.Method == http.MethodGet {
+		switch r.URL.Path {
+		case "/healthz", api + "/openapi.yaml", weirAPI + "/openapi.yaml":
+			return true
+		}
+	}
+	return uiRequest(r)
+}
+
 // ServeHTTP serves the API with body limits and access logging.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	// GET /healthz stays open for liveness probes, and the web interface's
-	// files for browsers (uiRequest); everything else, including the API's
-	// own healthz, needs the token.
-	if !s.authorized(r) && !(r.Method == http.MethodGet && r.URL.Path == "/healthz") && !uiRequest(r) {
+	// GET /healthz stays open for liveness probes, the web interface's
+	// files for browsers (uiRequest) and the OpenAPI document (it describes
+	// the API and holds no data; the interface links to it); everything
+	// else, including the API's own healthz, needs the token.
+	if !s.authorized(r) && !openRequest(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="weir"`)
 		writeJSON(w, http.StatusUnauthorized, apiError{Code: 16, Message: "missing or wrong bearer token", Details: []any{}})
 		return

@@ -103,6 +103,12 @@ func TestUIThroughTheServer(t *testing.T) {
 			t.Errorf("GET %s without a token: %d %.80q", p, resp.StatusCode, body)
 		}
 	}
+	// Nor does the OpenAPI document the interface links to.
+	for _, p := range []string{"/apis/v2beta1/openapi.yaml", "/apis/weir/v1/openapi.yaml"} {
+		if resp, body := do("GET", p, ""); resp.StatusCode != 200 || !strings.Contains(body, "openapi:") {
+			t.Errorf("GET %s without a token: %d %.80q", p, resp.StatusCode, body)
+		}
+	}
 	for _, p := range []string{"/apis/v2beta1/runs", "/metrics", "/apis/weir/v1/events"} {
 		if resp, _ := do("GET", p, ""); resp.StatusCode != 401 {
 			t.Errorf("GET %s without a token: %d, want 401", p, resp.StatusCode)
