@@ -82,7 +82,7 @@ func paramRows(p *page, table string, col int) map[string]string {
 func TestIrisFlow(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, t.TempDir())
-	p := newPage(t, s.url)
+	p := newPage(t, s.URL)
 
 	// Upload with the file input: the pipeline's page shows its graph and
 	// its parameters.
@@ -205,7 +205,7 @@ func TestIrisFlow(t *testing.T) {
 func TestFailingRun(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, t.TempDir())
-	p := newPage(t, s.url)
+	p := newPage(t, s.URL)
 
 	p.open("/pipelines")
 	p.click(`[data-testid=upload-open]`)
@@ -244,7 +244,7 @@ func TestFailingRun(t *testing.T) {
 func TestErrorsAreShown(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, t.TempDir())
-	p := newPage(t, s.url)
+	p := newPage(t, s.URL)
 	dir := t.TempDir()
 
 	for name, doc := range map[string]string{

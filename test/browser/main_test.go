@@ -34,12 +34,10 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"sort"
-	"strings"
-	"sync"
 	"testing"
+
+	"github.com/weir-dev/weir/test/harness"
 )
 
 var (
@@ -59,7 +57,7 @@ var (
 	shotDir string
 	// compiled maps a pipeline's name (its source file's stem, or "iris")
 	// to its compiled YAML.
-	compiled = map[string]string{}
+	compiled map[string]string
 )
 
 func TestMain(m *testing.M) {
@@ -89,14 +87,15 @@ func runSuite(m *testing.M) int {
 
 func setup() error {
 	var err error
-	if weirBin, err = requiredExecutable("WEIR_BIN", "", "the weir binary (build it with `make build`)"); err != nil {
+	const how = "run the suite with `make browser`"
+	if weirBin, err = harness.Executable("WEIR_BIN", "", "the weir binary (build it with `make build`)", how); err != nil {
 		return err
 	}
-	if kfpPython, err = requiredExecutable("WEIR_E2E_PYTHON", "", "a Python interpreter with kfp==2.17.3 (`make venv` builds .venv/bin/python)"); err != nil {
+	if kfpPython, err = harness.Executable("WEIR_E2E_PYTHON", "", "a Python interpreter with kfp==2.17.3 (`make venv` builds .venv/bin/python)", how); err != nil {
 		return err
 	}
-	if chromium, err = requiredExecutable("WEIR_CHROMIUM", "/usr/bin/chromium",
-		"the chromium browser: install Debian's chromium package (apt-get install chromium) or set WEIR_CHROMIUM"); err != nil {
+	if chromium, err = harness.Executable("WEIR_CHROMIUM", "/usr/bin/chromium",
+		"the chromium browser: install Debian's chromium package (apt-get install chromium) or set WEIR_CHROMIUM", how); err != nil {
 		return err
 	}
 	if repoRoot, err = filepath.Abs(filepath.Join("..", "..")); err != nil {
@@ -124,30 +123,6 @@ func setup() error {
 	return os.MkdirAll(pyenvRoot, 0o755)
 }
 
-// requiredExecutable reads an environment variable naming an executable
-// file (def when it is unset) and returns its absolute path.
-func requiredExecutable(name, def, what string) (string, error) {
-	v := os.Getenv(name)
-	if v == "" {
-		v = def
-	}
-	if v == "" {
-		return "", fmt.Errorf("%s is not set: it must name %s; run the suite with `make browser`", name, what)
-	}
-	abs, err := filepath.Abs(v)
-	if err != nil {
-		return "", fmt.Errorf("%s=%s: %w", name, v, err)
-	}
-	fi, err := os.Stat(abs)
-	if err != nil {
-		return "", fmt.Errorf("%s=%s: %w; it must name %s", name, v, err, what)
-	}
-	if fi.IsDir() || fi.Mode()&0o111 == 0 {
-		return "", fmt.Errorf("%s=%s is not an executable file; it must name %s", name, v, what)
-	}
-	return abs, nil
-}
-
 // checkInterfaceBuilt fails the suite when the binary serves the
 // placeholder page instead of the interface (a build without npm).
 func checkInterfaceBuilt() error {
@@ -155,12 +130,12 @@ func checkInterfaceBuilt() error {
 	if err := os.MkdirAll(home, 0o755); err != nil {
 		return err
 	}
-	s, err := launch(home)
+	s, err := harness.StartServer(weirBin, home, pyenvRoot, "")
 	if err != nil {
 		return err
 	}
-	defer s.stop()
-	resp, err := http.Get(s.url + "/")
+	defer s.Stop()
+	resp, err := http.Get(s.URL + "/")
 	if err != nil {
 		return fmt.Errorf("GET /: %w", err)
 	}
@@ -176,59 +151,14 @@ func checkInterfaceBuilt() error {
 	return nil
 }
 
-// compileAll compiles every pipeline under pipelines/ and the iris example
-// into suiteDir/compiled, two at a time.
+// compileAll compiles every pipeline under pipelines/ and the iris example.
 func compileAll() error {
-	sources, err := filepath.Glob(filepath.Join("pipelines", "*.py"))
+	sources, err := harness.Sources("pipelines", map[string]string{"iris": filepath.Join(repoRoot, "examples", "iris", "pipeline.py")})
 	if err != nil {
 		return err
 	}
-	if len(sources) == 0 {
-		return errors.New("no pipelines found in test/browser/pipelines")
-	}
-	jobs := map[string]string{"iris": filepath.Join(repoRoot, "examples", "iris", "pipeline.py")}
-	for _, src := range sources {
-		abs, err := filepath.Abs(src)
-		if err != nil {
-			return err
-		}
-		jobs[strings.TrimSuffix(filepath.Base(src), ".py")] = abs
-	}
-	outDir := filepath.Join(suiteDir, "compiled")
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return err
-	}
-	var (
-		mu   sync.Mutex
-		errs []string
-		wg   sync.WaitGroup
-		sem  = make(chan struct{}, 2)
-	)
-	for name, src := range jobs {
-		out := filepath.Join(outDir, name+".yaml")
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			cmd := exec.Command(kfpPython, src, out)
-			cmd.Dir = outDir
-			var buf bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &buf, &buf
-			err := cmd.Run()
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, fmt.Sprintf("%s: %v\n%s", src, err, buf.String()))
-				return
-			}
-			compiled[name] = out
-		})
-	}
-	wg.Wait()
-	if len(errs) > 0 {
-		sort.Strings(errs)
-		return errors.New(strings.Join(errs, "\n"))
-	}
-	return nil
+	compiled, err = harness.Compile(kfpPython, sources, filepath.Join(suiteDir, "compiled"))
+	return err
 }
 
 // pipelineFile returns the compiled YAML of a pipeline.

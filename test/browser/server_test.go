@@ -8,88 +8,37 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/weir-dev/weir/test/harness"
 )
 
-// server is a `weir server` process under test.
-type server struct {
-	cmd  *exec.Cmd
-	url  string
-	home string
-	log  *os.File
-}
+// server is a `weir server` process under test, with the few API calls
+// the tests make directly.
+type server struct{ *harness.Server }
 
-// launch runs weir server with WEIR_HOME=home on a free port and waits
-// until it answers.
-func launch(home string, extra ...string) (*server, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	addr := l.Addr().String()
-	l.Close()
-	logf, err := os.OpenFile(filepath.Join(home, "server.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(weirBin, append([]string{"server", "--addr", addr}, extra...)...)
-	cmd.Env = append(os.Environ(), "WEIR_HOME="+home, "WEIR_PYENV_ROOT="+pyenvRoot)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return nil, fmt.Errorf("starting %s server: %w", weirBin, err)
-	}
-	s := &server{cmd: cmd, url: "http://" + addr, home: home, log: logf}
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return s, nil
-		}
-	}
-	s.stop()
-	b, _ := os.ReadFile(filepath.Join(home, "server.log"))
-	return nil, fmt.Errorf("weir server did not listen on %s; log:\n%s", addr, b)
-}
-
-// startServer launches a server for the test and stops it when the test
-// ends.
+// startServer runs weir server for the test (on a free port), waits until it
+// answers, and stops it when the test ends (showing its log if the test
+// failed).
 func startServer(t *testing.T, home string, extra ...string) *server {
 	t.Helper()
-	s, err := launch(home, extra...)
+	hs, err := harness.StartServer(weirBin, home, pyenvRoot, "", extra...)
 	if err != nil {
 		t.Fatal(err)
 	}
+	s := &server{hs}
 	t.Cleanup(func() {
-		s.stop()
+		s.Stop()
 		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(home, "server.log"))
-			t.Logf("server log:\n%s", b)
+			t.Logf("server log:\n%s", s.Log())
 		}
 	})
 	return s
-}
-
-func (s *server) stop() {
-	if s.cmd.ProcessState == nil {
-		_ = s.cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { s.cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = s.cmd.Process.Kill()
-			<-done
-		}
-	}
-	s.log.Close()
 }
 
 // The few API calls that set the stage for a browser (the big runs of the
@@ -143,7 +92,7 @@ func (s *server) uploadPipeline(file, name string) (pipelineID, versionID string
 	var p struct {
 		ID string `json:"pipeline_id"`
 	}
-	if err := apiJSON("POST", s.url+"/apis/v2beta1/pipelines/upload?name="+url.QueryEscape(name), mw.FormDataContentType(), &body, &p); err != nil {
+	if err := apiJSON("POST", s.URL+"/apis/v2beta1/pipelines/upload?name="+url.QueryEscape(name), mw.FormDataContentType(), &body, &p); err != nil {
 		return "", "", err
 	}
 	var vs struct {
@@ -151,7 +100,7 @@ func (s *server) uploadPipeline(file, name string) (pipelineID, versionID string
 			ID string `json:"pipeline_version_id"`
 		} `json:"pipeline_versions"`
 	}
-	if err := apiJSON("GET", s.url+"/apis/v2beta1/pipelines/"+p.ID+"/versions", "", nil, &vs); err != nil {
+	if err := apiJSON("GET", s.URL+"/apis/v2beta1/pipelines/"+p.ID+"/versions", "", nil, &vs); err != nil {
 		return "", "", err
 	}
 	if len(vs.Versions) != 1 {
@@ -173,7 +122,7 @@ func (s *server) createRun(pipelineID, versionID, name string, params map[string
 	var r struct {
 		ID string `json:"run_id"`
 	}
-	if err := apiJSON("POST", s.url+"/apis/v2beta1/runs", "application/json", bytes.NewReader(in), &r); err != nil {
+	if err := apiJSON("POST", s.URL+"/apis/v2beta1/runs", "application/json", bytes.NewReader(in), &r); err != nil {
 		return "", err
 	}
 	return r.ID, nil
@@ -193,7 +142,7 @@ type runGraph struct {
 func (s *server) waitRun(id string, timeout time.Duration) (*runGraph, error) {
 	deadline := time.Now().Add(timeout)
 	for {
-		resp, err := http.Get(s.url + "/apis/weir/v1/runs/" + id + "?view=graph")
+		resp, err := http.Get(s.URL + "/apis/weir/v1/runs/" + id + "?view=graph")
 		if err != nil {
 			return nil, err
 		}

@@ -64,7 +64,7 @@ func TestTimeToInteractive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newPage(t, s.url)
+	p := newPage(t, s.URL)
 	var results []ttiResult
 	for _, n := range []int{10, 1000, 10000} {
 		id, err := s.createRun(pid, vid, fmt.Sprintf("wide %d", n), map[string]any{"n": n})

@@ -14,7 +14,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -31,7 +30,7 @@ func TestServerSurvivesKill9(t *testing.T) {
 	addr := freePort(t)
 	s := startServer(t, home, addr)
 
-	vid := uploadForCrash(t, s.url, compiled["server_crash"])
+	vid := uploadForCrash(t, s.URL, compiled["server_crash"])
 	const runs = 6
 	dirs := map[string]string{}
 	for i := 0; i < runs; i++ {
@@ -42,17 +41,16 @@ func TestServerSurvivesKill9(t *testing.T) {
 			"runtime_config":             map[string]any{"parameters": map[string]any{"dir": dir}},
 		}
 		var out map[string]any
-		apiCall(t, "POST", s.url+"/apis/v2beta1/runs", body, &out)
+		apiCall(t, "POST", s.URL+"/apis/v2beta1/runs", body, &out)
 		dirs[out["run_id"].(string)] = dir
 	}
 
 	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
 	for kill := 0; kill < 4; kill++ {
 		time.Sleep(time.Duration(150+rng.Intn(900)) * time.Millisecond)
-		if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		if err := s.Kill(); err != nil {
 			t.Fatal(err)
 		}
-		_ = s.cmd.Wait()
 		s = startServer(t, home, addr)
 	}
 
@@ -60,7 +58,7 @@ func TestServerSurvivesKill9(t *testing.T) {
 	for id := range dirs {
 		for {
 			var r map[string]any
-			apiCall(t, "GET", s.url+"/apis/v2beta1/runs/"+id, nil, &r)
+			apiCall(t, "GET", s.URL+"/apis/v2beta1/runs/"+id, nil, &r)
 			if st := r["state"]; st == "SUCCEEDED" || st == "FAILED" || st == "CANCELED" {
 				if st != "SUCCEEDED" {
 					t.Errorf("run %s ended %v: %v", id, st, r["error"])
@@ -73,7 +71,7 @@ func TestServerSurvivesKill9(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
-	s.stop()
+	s.Stop()
 
 	for id, dir := range dirs {
 		res := weir(t, home, "runs", "get", id, "-o", "json")

@@ -15,15 +15,12 @@
 package e2e
 
 import (
-	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"sort"
-	"strings"
-	"sync"
 	"testing"
+
+	"github.com/weir-dev/weir/test/harness"
 )
 
 var (
@@ -39,7 +36,7 @@ var (
 	pyenvRoot string
 	// compiled maps a pipeline's name (its source file's stem, or "iris")
 	// to its compiled YAML.
-	compiled = map[string]string{}
+	compiled map[string]string
 )
 
 func TestMain(m *testing.M) {
@@ -48,11 +45,12 @@ func TestMain(m *testing.M) {
 
 func runSuite(m *testing.M) int {
 	var err error
-	if weirBin, err = requiredExecutable("WEIR_BIN", "the weir binary (build it with `make build`)"); err != nil {
+	const how = "run the suite with `make e2e`"
+	if weirBin, err = harness.Executable("WEIR_BIN", "", "the weir binary (build it with `make build`)", how); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
-	if kfpPython, err = requiredExecutable("WEIR_E2E_PYTHON", "a Python interpreter with kfp==2.17.3 (`make venv` builds .venv/bin/python)"); err != nil {
+	if kfpPython, err = harness.Executable("WEIR_E2E_PYTHON", "", "a Python interpreter with kfp==2.17.3 (`make venv` builds .venv/bin/python)", how); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
@@ -87,88 +85,14 @@ func runSuite(m *testing.M) int {
 	return m.Run()
 }
 
-// requiredExecutable reads an environment variable naming an executable
-// file and returns its absolute path.
-func requiredExecutable(name, what string) (string, error) {
-	v := os.Getenv(name)
-	if v == "" {
-		return "", fmt.Errorf("%s is not set: it must name %s; run the suite with `make e2e`", name, what)
-	}
-	abs, err := filepath.Abs(v)
-	if err != nil {
-		return "", fmt.Errorf("%s=%s: %v", name, v, err)
-	}
-	fi, err := os.Stat(abs)
-	if err != nil {
-		return "", fmt.Errorf("%s=%s: %v", name, v, err)
-	}
-	if fi.IsDir() || fi.Mode()&0o111 == 0 {
-		return "", fmt.Errorf("%s=%s is not an executable file", name, v)
-	}
-	return abs, nil
-}
-
-// compileAll compiles every pipeline under pipelines/ and the iris example
-// into suiteDir/compiled, two at a time.
+// compileAll compiles every pipeline under pipelines/ and the iris example.
 func compileAll() error {
-	sources, err := filepath.Glob(filepath.Join("pipelines", "*.py"))
+	sources, err := harness.Sources("pipelines", map[string]string{"iris": filepath.Join(repoRoot, "examples", "iris", "pipeline.py")})
 	if err != nil {
 		return err
 	}
-	if len(sources) == 0 {
-		return fmt.Errorf("no pipelines found in test/e2e/pipelines")
-	}
-	jobs := map[string]string{"iris": filepath.Join(repoRoot, "examples", "iris", "pipeline.py")}
-	for _, src := range sources {
-		abs, err := filepath.Abs(src)
-		if err != nil {
-			return err
-		}
-		jobs[strings.TrimSuffix(filepath.Base(src), ".py")] = abs
-	}
-	outDir := filepath.Join(suiteDir, "compiled")
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return err
-	}
-	names := make([]string, 0, len(jobs))
-	for name := range jobs {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-
-	var (
-		mu   sync.Mutex
-		errs []string
-		wg   sync.WaitGroup
-		sem  = make(chan struct{}, 2)
-	)
-	for _, name := range names {
-		out := filepath.Join(outDir, name+".yaml")
-		wg.Add(1)
-		go func(name, src, out string) {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			cmd := exec.Command(kfpPython, src, out)
-			cmd.Dir = outDir
-			var buf bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &buf, &buf
-			err := cmd.Run()
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, fmt.Sprintf("%s: %v\n%s", src, err, buf.String()))
-				return
-			}
-			compiled[name] = out
-		}(name, jobs[name], out)
-	}
-	wg.Wait()
-	if len(errs) > 0 {
-		sort.Strings(errs)
-		return fmt.Errorf("%s", strings.Join(errs, "\n"))
-	}
-	return nil
+	compiled, err = harness.Compile(kfpPython, sources, filepath.Join(suiteDir, "compiled"))
+	return err
 }
 
 // pipelineFile returns the compiled YAML of a pipeline.

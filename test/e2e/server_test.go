@@ -6,73 +6,34 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-)
 
-// server is a `weir server` process under test.
-type server struct {
-	cmd  *exec.Cmd
-	url  string
-	home string
-}
+	"github.com/weir-dev/weir/test/harness"
+)
 
 func freePort(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := harness.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return addr
 }
 
-// startServer runs weir server on a free port and waits until it answers.
-func startServer(t *testing.T, home, addr string, extra ...string) *server {
+// startServer runs weir server on addr, waits until it answers, and stops
+// it when the test ends.
+func startServer(t *testing.T, home, addr string, extra ...string) *harness.Server {
 	t.Helper()
-	args := append([]string{"server", "--addr", addr}, extra...)
-	cmd := exec.Command(weirBin, args...)
-	cmd.Env = append(os.Environ(), "WEIR_HOME="+home, "WEIR_PYENV_ROOT="+pyenvRoot)
-	logf, err := os.OpenFile(filepath.Join(home, "server.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	s, err := harness.StartServer(weirBin, home, pyenvRoot, addr, extra...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s := &server{cmd: cmd, url: "http://" + addr, home: home}
-	t.Cleanup(func() { s.stop(); logf.Close() })
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return s
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("weir server did not listen on %s; log:\n%s", addr, readFile(t, filepath.Join(home, "server.log")))
-	return nil
-}
-
-func (s *server) stop() {
-	if s.cmd.ProcessState == nil {
-		_ = s.cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { s.cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = s.cmd.Process.Kill()
-			<-done
-		}
-	}
+	t.Cleanup(s.Stop)
+	return s
 }
 
 // TestServerWithKFPClient drives weir server with the real kfp.Client.
@@ -85,7 +46,7 @@ func TestServerWithKFPClient(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, kfpPython, filepath.Join(repoRoot, "test", "e2e", "client", "kfp_client.py"),
-		s.url, token, compiled["hello"], compiled["server_slow"], compiled["server_flaky"], flagDir)
+		s.URL, token, compiled["hello"], compiled["server_slow"], compiled["server_flaky"], flagDir)
 	out, err := cmd.Output()
 	if err != nil {
 		stderr := ""
