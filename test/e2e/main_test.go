@@ -36,7 +36,7 @@ var (
 	pyenvRoot string
 	// compiled maps a pipeline's name (its source file's stem, or "iris")
 	// to its compiled YAML.
-	compiled map[string]string
+	compiled harness.Compiled
 )
 
 func TestMain(m *testing.M) {
@@ -78,29 +78,12 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
-	if err := compileAll(); err != nil {
+	if compiled, err = harness.CompileSuite(kfpPython, repoRoot, "pipelines", filepath.Join(suiteDir, "compiled")); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: compiling pipelines with the kfp SDK:", err)
 		return 1
 	}
 	return m.Run()
 }
 
-// compileAll compiles every pipeline under pipelines/ and the iris example.
-func compileAll() error {
-	sources, err := harness.Sources("pipelines", map[string]string{"iris": filepath.Join(repoRoot, "examples", "iris", "pipeline.py")})
-	if err != nil {
-		return err
-	}
-	compiled, err = harness.Compile(kfpPython, sources, filepath.Join(suiteDir, "compiled"))
-	return err
-}
-
 // pipelineFile returns the compiled YAML of a pipeline.
-func pipelineFile(t *testing.T, name string) string {
-	t.Helper()
-	p, ok := compiled[name]
-	if !ok {
-		t.Fatalf("pipeline %q was not compiled", name)
-	}
-	return p
-}
+func pipelineFile(t *testing.T, name string) string { return compiled.File(t, name) }

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -71,7 +72,7 @@ func Sources(dir string, extra map[string]string) (map[string]string, error) {
 // Compile runs `python SOURCE OUT.yaml` for every source (name to path), two
 // at a time, and returns the compiled files by name. Every failure is
 // reported, with the compiler's output.
-func Compile(python string, sources map[string]string, outDir string) (map[string]string, error) {
+func Compile(python string, sources map[string]string, outDir string) (Compiled, error) {
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -80,7 +81,7 @@ func Compile(python string, sources map[string]string, outDir string) (map[strin
 		errs     []string
 		wg       sync.WaitGroup
 		sem      = make(chan struct{}, 2)
-		compiled = map[string]string{}
+		compiled = Compiled{}
 	)
 	for name, src := range sources {
 		out := filepath.Join(outDir, name+".yaml")
@@ -107,6 +108,30 @@ func Compile(python string, sources map[string]string, outDir string) (map[strin
 		return nil, errors.New(strings.Join(errs, "\n"))
 	}
 	return compiled, nil
+}
+
+// Compiled maps a test pipeline's name to its compiled YAML.
+type Compiled map[string]string
+
+// CompileSuite compiles a suite's pipelines (every *.py in dir) and the iris
+// example into outDir with python.
+func CompileSuite(python, repoRoot, dir, outDir string) (Compiled, error) {
+	sources, err := Sources(dir, map[string]string{"iris": filepath.Join(repoRoot, "examples", "iris", "pipeline.py")})
+	if err != nil {
+		return nil, err
+	}
+	return Compile(python, sources, outDir)
+}
+
+// File returns the compiled YAML of a pipeline, failing the test when it
+// was not compiled.
+func (c Compiled) File(t testing.TB, name string) string {
+	t.Helper()
+	p, ok := c[name]
+	if !ok {
+		t.Fatalf("pipeline %q was not compiled", name)
+	}
+	return p
 }
 
 // FreeAddr returns a 127.0.0.1 address with a port that was free a moment
