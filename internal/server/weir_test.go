@@ -105,16 +105,7 @@ func (e *weirEnv) wait(t *testing.T, id string) *report.Run {
 
 func weirGet(t *testing.T, url string) (*http.Response, []byte) {
 	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, b
+	return getWith(t, url, "")
 }
 
 func weirGetJSON(t *testing.T, url string) (int, map[string]any) {
