@@ -1,7 +1,6 @@
 package local
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"strconv"
@@ -23,15 +22,14 @@ func (e *Executor) Find(_ context.Context, attemptID string) (executor.Handle, b
 	if err != nil {
 		return "", false, err
 	}
-	marker := []byte(attemptEnv + "=" + attemptID + "\x00")
 	var best *handleRef
 	for _, ent := range entries {
 		pid, err := strconv.Atoi(ent.Name())
 		if err != nil || pid <= 1 || pid == os.Getpid() {
 			continue
 		}
-		env, err := os.ReadFile("/proc/" + ent.Name() + "/environ")
-		if err != nil || !bytes.Contains(append(env, 0), marker) {
+		env, err := readEnviron(pid)
+		if err != nil || !hasMarker(env, attemptID) {
 			continue
 		}
 		st, err := readProcStat(pid)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -26,9 +27,12 @@ type handleRef struct {
 	PID int `json:"pid"`
 	// PGID is the id of the process group the leader created for itself.
 	PGID int `json:"pgid"`
-	// Start is the leader's start time in clock ticks after boot, field 22
-	// of /proc/<pid>/stat; together with PID it identifies the process
-	// across pid reuse.
+	// Start is 0 in handles written by Start: the leader is then told
+	// from a later process that reuses its pid by the attempt marker
+	// (attemptEnv=<Attempt>) in its environment. Handles written by
+	// earlier versions, and by Find, hold the leader's start time in
+	// clock ticks after boot (field 22 of /proc/<pid>/stat), which
+	// identifies it instead.
 	Start uint64 `json:"start"`
 	// Boot is the kernel boot id at start time, empty when unknown. A
 	// different boot id means the host rebooted and the process is gone.
@@ -39,11 +43,49 @@ type handleRef struct {
 
 // encode renders ref as the compact JSON handle.
 func (r handleRef) encode() (executor.Handle, error) {
+	if plainJSON(r.Attempt) && plainJSON(r.Boot) && plainJSON(r.Log) {
+		// What json.Marshal writes, without its reflection: a handle is
+		// encoded for every attempt started.
+		var h strings.Builder
+		var num [20]byte
+		h.Grow(80 + len(r.Attempt) + len(r.Boot) + len(r.Log))
+		h.WriteString(`{"v":`)
+		h.Write(strconv.AppendInt(num[:0], int64(r.V), 10))
+		h.WriteString(`,"attempt":"`)
+		h.WriteString(r.Attempt)
+		h.WriteString(`","pid":`)
+		h.Write(strconv.AppendInt(num[:0], int64(r.PID), 10))
+		h.WriteString(`,"pgid":`)
+		h.Write(strconv.AppendInt(num[:0], int64(r.PGID), 10))
+		h.WriteString(`,"start":`)
+		h.Write(strconv.AppendUint(num[:0], r.Start, 10))
+		if r.Boot != "" {
+			h.WriteString(`,"boot":"`)
+			h.WriteString(r.Boot)
+			h.WriteByte('"')
+		}
+		h.WriteString(`,"log":"`)
+		h.WriteString(r.Log)
+		h.WriteString(`"}`)
+		return executor.Handle(h.String()), nil
+	}
 	b, err := json.Marshal(r)
 	if err != nil {
 		return "", fmt.Errorf("encode handle: %w", err)
 	}
 	return executor.Handle(b), nil
+}
+
+// plainJSON reports whether json.Marshal writes s unchanged between quotes:
+// printable ASCII without the characters it escapes.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c >= 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
 }
 
 // key identifies the process a handle refers to, independent of field order.

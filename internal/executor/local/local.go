@@ -16,17 +16,22 @@
 //
 // A handle is compact JSON, for example
 //
-//	{"v":1,"attempt":"a1","pid":4242,"pgid":4242,"start":8812345,"boot":"6f1d0c52-8b1e-4b8e-9a57-2f0f4b7c1e11","log":"/runs/a1.log"}
+//	{"v":1,"attempt":"a1","pid":4242,"pgid":4242,"start":0,"boot":"6f1d0c52-8b1e-4b8e-9a57-2f0f4b7c1e11","log":"/runs/a1.log"}
 //
-// holding the attempt id, the leader's pid and process group id, the leader's
-// start time in clock ticks after boot (field 22 of /proc/<pid>/stat; it
-// tells the original process from a later one that reuses the pid), the
-// kernel boot id and the log path. A new Executor, for instance in a
-// restarted weir process, can Poll, Cancel and read the Logs of a handle it
-// did not start: the attempt is running while a live process with that pid
-// and start time exists, and StateLost (or StateCanceled, after Cancel) once
-// it is gone, because the exit status of a process that is not our child
-// cannot be learned.
+// holding the attempt id, the leader's pid and process group id, the
+// leader's start time (0 in the handles Start returns; see below), the
+// kernel boot id and the log path. Every process of an attempt has
+// WEIR_ATTEMPT_ID=<attempt id> in its environment: a live process with the
+// handle's pid and exactly that entry in /proc/<pid>/environ is the
+// attempt's leader; no process, a zombie or a process without the entry (a
+// later one that reuses the pid) is not. Handles written by earlier
+// versions, and those Find returns, carry the leader's start time in clock
+// ticks after boot (field 22 of /proc/<pid>/stat) instead, and are checked
+// by it. A new Executor, for instance in a restarted weir process, can
+// Poll, Cancel and read the Logs of a handle it did not start: the attempt
+// is running while its leader is alive, and StateLost (or StateCanceled,
+// after Cancel) once it is gone, because the exit status of a process that
+// is not our child cannot be learned.
 //
 // # Completion
 //
@@ -46,8 +51,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -93,9 +98,11 @@ type Executor struct {
 	recovered map[string]*recovered        // handles from elsewhere, by handleRef.key
 
 	paths *pathCache
+	env   envCache
 
 	nullOnce sync.Once
-	null     *os.File
+	null     *os.File // keeps nullFD open
+	nullFD   int
 }
 
 var (
@@ -235,11 +242,14 @@ func (e *Executor) spawn(a *attempt, spec executor.Spec) error {
 	}
 	dir, fresh := spec.Dir, false
 	if dir == "" {
-		if err := os.MkdirAll(e.workRoot, 0o755); err != nil {
-			return wrap(fmt.Errorf("create work root: %w", err))
-		}
+		// The work root usually exists already: try without checking.
 		if dir, err = os.MkdirTemp(e.workRoot, dirPrefix(a.id)); err != nil {
-			return wrap(fmt.Errorf("create working directory: %w", err))
+			if err := os.MkdirAll(e.workRoot, 0o755); err != nil {
+				return wrap(fmt.Errorf("create work root: %w", err))
+			}
+			if dir, err = os.MkdirTemp(e.workRoot, dirPrefix(a.id)); err != nil {
+				return wrap(fmt.Errorf("create working directory: %w", err))
+			}
 		}
 		fresh = true
 	}
@@ -254,25 +264,32 @@ func (e *Executor) spawn(a *attempt, spec executor.Spec) error {
 	if err != nil {
 		return fail(err)
 	}
-	logf, err := openLog(logPath)
+	logfd, err := openLog(logPath)
 	if err != nil {
 		return fail(err)
 	}
 	// The child holds its own descriptors; the parent's copy is not needed
-	// once Start has returned.
-	defer logf.Close()
-
-	env := append(append(os.Environ(), spec.Env...), attemptEnv+"="+a.id)
-	newCmd := func() *exec.Cmd {
-		cmd := &exec.Cmd{Path: path, Args: spec.Command, Env: env, Dir: dir, Stdout: logf, Stderr: logf,
-			SysProcAttr: &syscall.SysProcAttr{Setpgid: true}}
-		if dn := e.devNull(); dn != nil {
-			cmd.Stdin = dn
+	// once the process has started (or failed to).
+	defer unix.Close(logfd)
+	stdin := e.devNull()
+	if stdin < 0 {
+		if stdin, err = unix.Open(os.DevNull, unix.O_RDONLY|unix.O_CLOEXEC, 0); err != nil {
+			return fail(&fs.PathError{Op: "open", Path: os.DevNull, Err: err})
 		}
-		return cmd
+		defer unix.Close(stdin)
 	}
-	cmd := newCmd()
-	err = cmd.Start()
+	env, err := e.env.childEnv(spec.Env, attemptEnv+"="+a.id)
+	if err != nil {
+		return fail(err)
+	}
+
+	attr := &syscall.ProcAttr{
+		Dir:   dir,
+		Env:   env,
+		Files: []uintptr{uintptr(stdin), uintptr(logfd), uintptr(logfd)},
+		Sys:   &syscall.SysProcAttr{Setpgid: true},
+	}
+	pid, err := startProcess(path, spec.Command, attr)
 	if errors.Is(err, fs.ErrNotExist) && !isDir(dir) {
 		// The child could not enter a working directory that does not
 		// exist yet: create it and start again. In the usual case it
@@ -281,60 +298,86 @@ func (e *Executor) spawn(a *attempt, spec executor.Spec) error {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fail(fmt.Errorf("create working directory: %w", err))
 		}
-		cmd = newCmd()
-		err = cmd.Start()
+		pid, err = startProcess(path, spec.Command, attr)
 	}
+	runtime.KeepAlive(e.null) // stdin
 	if err != nil {
 		return fail(err)
 	}
 
-	// The child cannot be reaped before our own Wait, so its /proc entry
-	// is still there even if it has already exited.
-	pid := cmd.Process.Pid
-	st, err := readProcStat(pid)
-	if err == nil {
-		a.ref = handleRef{V: handleVersion, Attempt: a.id, PID: pid, PGID: pid, Start: st.Start, Boot: bootID(), Log: logPath}
-		a.handle, err = a.ref.encode()
-	}
+	// The process is identified across restarts of weir by its pid and the
+	// attempt marker in its environment (see probe), so there is nothing
+	// to read back from /proc here.
+	a.ref = handleRef{V: handleVersion, Attempt: a.id, PID: pid, PGID: pid, Boot: bootID(), Log: logPath}
+	a.handle, err = a.ref.encode()
 	if err != nil {
 		// Without a durable identity the attempt could not be recovered;
 		// do not leave it running.
 		_ = signalGroup(pid, syscall.SIGKILL)
-		_ = cmd.Wait()
+		_, _ = reap(pid)
 		return fail(err)
 	}
 	a.timeout = spec.Timeout
 	if spec.Timeout > 0 {
 		a.timer = time.AfterFunc(spec.Timeout, func() { _ = e.stop(a, executor.StateTimedOut) })
 	}
-	go e.wait(a, cmd)
+	go e.wait(a)
 	return nil
 }
 
+// startProcess starts the executable path with argv and attr, in the way
+// os.StartProcess does (and with its errors), without what os.Process adds:
+// a pidfd from clone(2) that the waiter would not use, and a Process value.
+// If the process cannot be started (a working directory it cannot enter, a
+// failing execve), no process is left behind.
+func startProcess(path string, argv []string, attr *syscall.ProcAttr) (int, error) {
+	pid, _, err := syscall.StartProcess(path, argv, attr)
+	if err != nil {
+		return 0, &fs.PathError{Op: "fork/exec", Path: path, Err: err}
+	}
+	return pid, nil
+}
+
+// reap waits for child pid to terminate and collects its status.
+func reap(pid int) (syscall.WaitStatus, error) {
+	var ws syscall.WaitStatus
+	for {
+		_, err := syscall.Wait4(pid, &ws, 0, nil)
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		if err != nil {
+			return ws, os.NewSyscallError("wait", err)
+		}
+		return ws, nil
+	}
+}
+
 // openLog opens (creating or appending to) an attempt's log file, creating
-// its directory only when it is missing.
-func openLog(path string) (*os.File, error) {
-	// A regular file gains nothing from the runtime's poller, which
-	// os.OpenFile would try (and fail) to register it with at the cost of
-	// several system calls per attempt.
-	open := func() (*os.File, error) {
+// its directory only when it is missing, and returns the descriptor.
+func openLog(path string) (int, error) {
+	// A plain descriptor is all the child needs: an *os.File would cost a
+	// system call (os.NewFile checks for non-blocking mode), and
+	// os.OpenFile several more (trying the runtime's poller, which a
+	// regular file gains nothing from).
+	open := func() (int, error) {
 		fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CREAT|unix.O_APPEND|unix.O_CLOEXEC, 0o644)
 		if err != nil {
-			return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+			return -1, &fs.PathError{Op: "open", Path: path, Err: err}
 		}
-		return os.NewFile(uintptr(fd), path), nil
+		return fd, nil
 	}
-	f, err := open()
+	fd, err := open()
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return nil, fmt.Errorf("create log directory: %w", err)
+			return -1, fmt.Errorf("create log directory: %w", err)
 		}
-		f, err = open()
+		fd, err = open()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open log: %w", err)
+		return -1, fmt.Errorf("open log: %w", err)
 	}
-	return f, nil
+	return fd, nil
 }
 
 // isDir reports whether path is an existing directory.
@@ -343,17 +386,21 @@ func isDir(path string) bool {
 	return err == nil && fi.IsDir()
 }
 
-// devNull returns the executor's shared read-only /dev/null, the standard
-// input of every attempt, or nil if it cannot be opened (os/exec then opens
-// one per process).
-func (e *Executor) devNull() *os.File {
+// devNull returns the descriptor of the executor's shared read-only
+// /dev/null, the standard input of every attempt, or -1 if it cannot be
+// opened (spawn then opens one per process). The descriptor stays valid
+// while e.null is reachable.
+func (e *Executor) devNull() int {
 	e.nullOnce.Do(func() {
 		fd, err := unix.Open(os.DevNull, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err == nil {
 			e.null = os.NewFile(uintptr(fd), os.DevNull)
+			e.nullFD = fd
+		} else {
+			e.nullFD = -1
 		}
 	})
-	return e.null
+	return e.nullFD
 }
 
 // dirPrefix turns an attempt id into a safe prefix for os.MkdirTemp.
@@ -373,7 +420,7 @@ func dirPrefix(id string) string {
 
 // wait waits for a's process, sweeps its group, reaps it, records the final
 // status and announces it on Changed.
-func (e *Executor) wait(a *attempt, cmd *exec.Cmd) {
+func (e *Executor) wait(a *attempt) {
 	leaderGone := waitChildExit(a.ref.PID) == nil
 	if leaderGone {
 		a.mu.Lock()
@@ -383,8 +430,7 @@ func (e *Executor) wait(a *attempt, cmd *exec.Cmd) {
 		_ = signalGroup(a.ref.PGID, syscall.SIGKILL)
 		a.mu.Unlock()
 	}
-	err := cmd.Wait()
-	st := exitStatus(cmd.ProcessState, err)
+	st := exitStatus(reap(a.ref.PID))
 
 	a.mu.Lock()
 	a.exited = true
@@ -411,13 +457,13 @@ func (e *Executor) wait(a *attempt, cmd *exec.Cmd) {
 	e.changes.notify(a.id)
 }
 
-// exitStatus converts the result of Wait into a Status. A process killed by
+// exitStatus converts the result of reap into a Status. A process killed by
 // a signal reports 128+signal, as shells do.
-func exitStatus(ps *os.ProcessState, err error) executor.Status {
-	if ps == nil {
+func exitStatus(ws syscall.WaitStatus, err error) executor.Status {
+	if err != nil {
 		return executor.Status{State: executor.StateLost, Message: fmt.Sprintf("wait for process: %v", err)}
 	}
-	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+	if ws.Signaled() {
 		sig := ws.Signal()
 		return executor.Status{
 			State:    executor.StateExited,
@@ -425,7 +471,7 @@ func exitStatus(ps *os.ProcessState, err error) executor.Status {
 			Message:  "killed by signal " + unix.SignalName(sig),
 		}
 	}
-	st := executor.Status{State: executor.StateExited, ExitCode: ps.ExitCode()}
+	st := executor.Status{State: executor.StateExited, ExitCode: ws.ExitStatus()}
 	if st.ExitCode != 0 {
 		st.Message = fmt.Sprintf("exit status %d", st.ExitCode)
 	}
@@ -517,8 +563,8 @@ func (e *Executor) Poll(ctx context.Context, h executor.Handle) (executor.Status
 // the grace period if the group is still there. It returns once the signal
 // is sent; the final StateCanceled status follows through Changed and Poll.
 // Canceling an attempt that has ended, or whose process is gone, is not an
-// error. Cancel works on recovered handles too, as long as the process with
-// the handle's pid and start time is still alive.
+// error. Cancel works on recovered handles too, as long as the handle's
+// process (see Handles in the package documentation) is still alive.
 func (e *Executor) Cancel(ctx context.Context, h executor.Handle) error {
 	ref, a, err := e.find(h)
 	if err != nil {
@@ -568,6 +614,11 @@ func (e *Executor) Release(h executor.Handle) {
 	if a != nil && e.attempts[a.id] == a {
 		delete(e.attempts, a.id)
 		delete(e.byHandle, a.handle)
+	}
+	if len(e.recovered) == 0 {
+		// The usual case: no handle from elsewhere was ever polled. Do not
+		// build a key for every attempt released.
+		return
 	}
 	if r := e.recovered[ref.key()]; r != nil {
 		r.mu.Lock()

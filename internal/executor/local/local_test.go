@@ -124,7 +124,7 @@ func TestHandleFormat(t *testing.T) {
 	if err != nil {
 		t.Fatalf("parseHandle(%s): %v", h, err)
 	}
-	if ref.Attempt != "fmt" || ref.PGID != ref.PID || ref.Start == 0 || ref.Log != s.LogPath {
+	if ref.Attempt != "fmt" || ref.PGID != ref.PID || ref.Start != 0 || ref.Log != s.LogPath {
 		t.Errorf("handle fields = %+v", ref)
 	}
 	if strings.ContainsAny(string(h), " \n") {

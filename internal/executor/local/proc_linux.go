@@ -79,6 +79,36 @@ func readSmall(path string, buf []byte) (int, error) {
 	return 0, &os.PathError{Op: "read", Path: path, Err: errors.New("larger than expected")}
 }
 
+// hasMarker reports whether environ, the contents of /proc/<pid>/environ
+// (entries each ending in a NUL byte), holds the entry attemptEnv=<id>
+// exactly: not as the end of a longer entry, nor with id a prefix of the
+// value.
+func hasMarker(environ []byte, id string) bool {
+	marker := []byte(attemptEnv + "=" + id + "\x00")
+	if len(environ) > 0 && environ[len(environ)-1] != 0 {
+		// A process that wrote over its environment area can leave
+		// the last entry without its NUL.
+		environ = append(environ, 0)
+	}
+	for i := 0; ; {
+		j := bytes.Index(environ[i:], marker)
+		if j < 0 {
+			return false
+		}
+		if i+j == 0 || environ[i+j-1] == 0 {
+			return true
+		}
+		i += j + 1
+	}
+}
+
+// readEnviron reads the environment process pid started with. It is empty
+// for a zombie, and unreadable for a process of another user or one that is
+// not dumpable (for example after executing a setuid program).
+func readEnviron(pid int) ([]byte, error) {
+	return os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+}
+
 // dead reports whether the state letter means the process has terminated
 // (zombie or dead) even though its /proc entry still exists.
 func (s procStat) dead() bool { return s.State == 'Z' || s.State == 'X' || s.State == 'x' }
