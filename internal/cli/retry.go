@@ -81,10 +81,10 @@ func (e *env) retryLocal(ctx context.Context, id, output string, verbose bool) e
 	sigCtx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	view.start(r)
-	final, err := eng.Execute(sigCtx, r.ID)
+	snap, err := eng.ExecuteSnapshot(sigCtx, r.ID)
 	view.stop()
 	if err != nil {
 		return err
 	}
-	return e.finish(ctx, st, final, output)
+	return e.finish(snap, output)
 }

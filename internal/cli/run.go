@@ -19,7 +19,6 @@ import (
 	"github.com/weir-dev/weir/internal/pyenv"
 	"github.com/weir-dev/weir/internal/run"
 	"github.com/weir-dev/weir/internal/spec"
-	"github.com/weir-dev/weir/internal/store"
 )
 
 type runFlags struct {
@@ -118,20 +117,18 @@ func (e *env) run(ctx context.Context, file string, f *runFlags) error {
 	sigCtx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	view.start(r)
-	final, err := eng.Execute(sigCtx, r.ID)
+	snap, err := eng.ExecuteSnapshot(sigCtx, r.ID)
 	view.stop()
 	if err != nil {
 		return err
 	}
-	return e.finish(ctx, st, final, f.output)
+	return e.finish(snap, f.output)
 }
 
-// finish prints a run's summary and maps its end to the exit code.
-func (e *env) finish(ctx context.Context, st *store.Store, final *run.Run, output string) error {
-	snap, err := st.Snapshot(context.WithoutCancel(ctx), final.ID)
-	if err != nil {
-		return err
-	}
+// finish prints the summary of a run that ended (its snapshot, from the
+// engine) and maps its end to the exit code.
+func (e *env) finish(snap *run.Snapshot, output string) error {
+	final := snap.Run
 	sum := summarize(snap)
 	if output == "json" {
 		if err := writeJSON(e.stdout, sum); err != nil {

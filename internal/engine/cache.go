@@ -78,7 +78,12 @@ func (x *execution) fromCache(ctx context.Context, ts *taskState, b *batch) bool
 	if x.st.run.Options.NoCache || key == "" {
 		return false
 	}
-	hit, err := x.e.store.FindCached(ctx, key)
+	// The entry may be a task of this run that the store does not hold yet.
+	err := x.flush(ctx)
+	var hit *run.CacheHit
+	if err == nil {
+		hit, err = x.e.store.FindCached(ctx, key)
+	}
 	if err != nil {
 		x.log.Warn("cache lookup failed", slog.String("task", ts.tr.Path), slog.Any("err", err))
 		return false

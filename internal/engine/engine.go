@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/weir-dev/weir/internal/executor"
+	"github.com/weir-dev/weir/internal/journal"
 	"github.com/weir-dev/weir/internal/run"
 	"github.com/weir-dev/weir/internal/spec"
 )
@@ -61,6 +62,11 @@ type Config struct {
 	// Observe, if set, is called after every persisted change. It runs on
 	// the engine's goroutine and must return quickly.
 	Observe func(Event)
+	// FlushInterval is how long a run's changes may wait in the run's
+	// journal (under Home) before they are written to the store; 0 means
+	// DefaultFlushInterval. A negative value, or an empty Home, writes
+	// every change to the store at once, without a journal.
+	FlushInterval time.Duration
 }
 
 // Engine executes runs.
@@ -138,18 +144,61 @@ var ErrDetached = errors.New("stopped driving the run; it resumes when driven ag
 // (as does a cancel request stored with the run); canceling ctx only stops
 // driving it (ErrDetached), as a server does when it shuts down.
 func (e *Engine) Drive(ctx context.Context, runID string, cancel <-chan struct{}) (*run.Run, error) {
+	_, r, err := e.drive(ctx, runID, cancel)
+	return r, err
+}
+
+// ExecuteSnapshot is Execute, returning everything recorded about the run
+// once it ended, as Store.Snapshot would read it back (taken from the
+// engine's memory instead, which saves reading a large run back).
+func (e *Engine) ExecuteSnapshot(ctx context.Context, runID string) (*run.Snapshot, error) {
+	x, _, err := e.drive(context.WithoutCancel(ctx), runID, ctx.Done())
+	if err != nil {
+		return nil, err
+	}
+	return x.snapshot(), nil
+}
+
+func (e *Engine) drive(ctx context.Context, runID string, cancel <-chan struct{}) (*execution, *run.Run, error) {
 	detach := ctx.Done()
 	work := context.WithoutCancel(ctx)
 	snap, err := e.store.Snapshot(work, runID)
 	if err != nil {
-		return nil, fmt.Errorf("load run %s: %w", runID, err)
+		return nil, nil, fmt.Errorf("load run %s: %w", runID, err)
 	}
 	pipe, _, err := spec.Decode(snap.Run.SpecFile, snap.Run.Spec)
 	if err != nil {
-		return nil, fmt.Errorf("run %s: stored spec no longer decodes: %w", runID, err)
+		return nil, nil, fmt.Errorf("run %s: stored spec no longer decodes: %w", runID, err)
+	}
+	p := &persister{store: e.store, runID: runID}
+	defer p.close()
+	if e.cfg.Home != "" && e.cfg.FlushInterval >= 0 {
+		path := journalPath(e.cfg.Home, snap.Run.ID)
+		n, last, err := replay(work, e.store, path, snap.Run)
+		if err != nil {
+			return nil, nil, err
+		}
+		if n > 0 {
+			e.log.Info("journal replayed", slog.String("run_id", snap.Run.ID), slog.Int("records", n))
+			if snap, err = e.store.Snapshot(work, runID); err != nil {
+				return nil, nil, fmt.Errorf("load run %s: %w", runID, err)
+			}
+		}
+		if p.j, err = journal.Create(path); err != nil {
+			return nil, nil, fmt.Errorf("run %s: %w", runID, err)
+		}
+		if err := p.j.Reset(); err != nil {
+			return nil, nil, fmt.Errorf("run %s: %w", runID, err)
+		}
+		p.seq, p.interval = last, e.cfg.FlushInterval
+		if p.interval == 0 {
+			p.interval = DefaultFlushInterval
+		}
+		p.start(work)
 	}
 	x := &execution{
-		e: e, st: newState(pipe, snap),
+		e: e, st: newState(pipe, snap), persist: p,
+		artifacts: snap.Artifacts, events: snap.Events,
 		wake:        make(chan string, 1024),
 		launches:    make(chan launched),
 		launchSlots: make(chan struct{}, maxLaunches),
@@ -163,18 +212,24 @@ func (e *Engine) Drive(ctx context.Context, runID string, cancel <-chan struct{}
 	}
 	defer x.unrouteAll()
 	if err := x.recover(work); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if snap.Run.CancelRequested && !snap.Run.Phase.Terminal() {
 		x.startCancel(work)
 	}
-	return x.loop(work, cancel, detach)
+	r, err := x.loop(work, cancel, detach)
+	return x, r, err
 }
 
 // execution is one run being driven.
 type execution struct {
-	e           *Engine
-	st          *state
+	e       *Engine
+	st      *state
+	persist *persister
+	// artifacts and events are every artifact and lineage event of the
+	// run recorded so far (the state indexes them per task).
+	artifacts   []*run.Artifact
+	events      []*run.ArtifactEvent
 	wake        chan string
 	parallelism int
 	canceling   bool
@@ -214,6 +269,15 @@ func (x *execution) loop(ctx context.Context, cancel, detach <-chan struct{}) (*
 		if x.st.runningAttempts == 0 && wakeAt.IsZero() {
 			return nil, fmt.Errorf("run %s stalled: no task can start and none is running", x.st.run.ID)
 		}
+		// Changes still waiting in the journal reach the store when they
+		// are due, even if nothing else happens by then.
+		if due := x.persist.due(); !due.IsZero() && (wakeAt.IsZero() || due.Before(wakeAt)) {
+			if !due.After(time.Now()) {
+				x.persist.handoff(true)
+				continue
+			}
+			wakeAt = due
+		}
 		var timer <-chan time.Time
 		var t *time.Timer
 		if !wakeAt.IsZero() {
@@ -235,6 +299,7 @@ func (x *execution) loop(ctx context.Context, cancel, detach <-chan struct{}) (*
 			if len(x.handles) > 0 {
 				_ = x.commit(ctx, &run.Changes{Attempts: x.handles}, nil)
 			}
+			_ = x.flush(ctx)
 			return nil, ErrDetached
 		case <-timer:
 		}
@@ -285,14 +350,27 @@ func (x *execution) completions(ctx context.Context, first string) error {
 	return nil
 }
 
+// commit persists a round's changes, then tells observers. The round that
+// ends the run also writes everything still in the journal to the store.
 func (x *execution) commit(ctx context.Context, ch *run.Changes, events []Event) error {
-	if err := x.e.store.Apply(ctx, ch); err != nil {
+	if err := x.persist.commit(ctx, ch, x.st.run.Phase.Terminal()); err != nil {
 		return fmt.Errorf("run %s: persist: %w", x.st.run.ID, err)
 	}
+	x.artifacts = append(x.artifacts, ch.NewArtifacts...)
+	x.events = append(x.events, ch.Events...)
 	if x.e.cfg.Observe != nil {
 		for _, ev := range events {
 			x.e.cfg.Observe(ev)
 		}
+	}
+	return nil
+}
+
+// flush writes the changes waiting in the journal to the store: before
+// the engine reads the store for something they may hold, and when due.
+func (x *execution) flush(ctx context.Context) error {
+	if err := x.persist.flush(ctx); err != nil {
+		return fmt.Errorf("run %s: persist: %w", x.st.run.ID, err)
 	}
 	return nil
 }

@@ -60,6 +60,10 @@ func (x *execution) runImporter(ctx context.Context, ts *taskState, b *batch) er
 	}
 	var art *run.Artifact
 	if !im.Reimport {
+		// The artifact may come from this run, not in the store yet.
+		if err := x.flush(ctx); err != nil {
+			return err
+		}
 		found, err := x.e.store.ArtifactByURI(ctx, uri)
 		if err != nil {
 			return err
@@ -100,6 +104,13 @@ func (x *execution) runImporter(ctx context.Context, ts *taskState, b *batch) er
 func (x *execution) finishScope(ts *taskState, phase run.Phase, culprit string, b *batch) {
 	switch phase {
 	case run.Succeeded:
+		// A fresh map: copies of the record taken at earlier commits share
+		// the old one, and are being written to the store elsewhere.
+		outs := make(map[string]any, len(ts.tr.Outputs))
+		for k, v := range ts.tr.Outputs {
+			outs[k] = v
+		}
+		ts.tr.Outputs = outs
 		var err error
 		if ts.tr.Kind == run.KindLoop {
 			err = x.loopOutputs(ts, b)

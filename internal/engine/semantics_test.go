@@ -315,17 +315,8 @@ func TestCancelRunsExitHandler(t *testing.T) {
 	}
 }
 
-func TestCachingReusesAndMissesOnVanishedArtifacts(t *testing.T) {
-	h := newHarness(t, 2)
-	h.exec.auto = func(s executor.Spec) (int, bool) {
-		if s.Command[0] == "make" {
-			p := s.Command[1]
-			_ = os.MkdirAll(filepath.Dir(p), 0o755)
-			_ = os.WriteFile(p, []byte("payload"), 0o644)
-		}
-		return 0, true
-	}
-	spec := `
+// cacheSpec produces an artifact and consumes it, both cacheable.
+const cacheSpec = `
 pipelineInfo: {name: cache}
 schemaVersion: 2.1.0
 root:
@@ -374,8 +365,19 @@ deploymentSpec:
     exec-use:
       container: {image: x, command: [use]}
 `
+
+func TestCachingReusesAndMissesOnVanishedArtifacts(t *testing.T) {
+	h := newHarness(t, 2)
+	h.exec.auto = func(s executor.Spec) (int, bool) {
+		if s.Command[0] == "make" {
+			p := s.Command[1]
+			_ = os.MkdirAll(filepath.Dir(p), 0o755)
+			_ = os.WriteFile(p, []byte("payload"), 0o644)
+		}
+		return 0, true
+	}
 	runOnce := func(params map[string]any, noCache bool) map[string]*run.TaskRun {
-		r, _, err := h.eng.Submit(context.Background(), Submission{Spec: []byte(spec), SpecFile: "c.yaml", Params: params,
+		r, _, err := h.eng.Submit(context.Background(), Submission{Spec: []byte(cacheSpec), SpecFile: "c.yaml", Params: params,
 			PipelineRoot: filepath.Join(h.home, "artifacts"), Options: run.Options{NoCache: noCache}})
 		if err != nil {
 			t.Fatal(err)

@@ -12,12 +12,22 @@ type Changes struct {
 	Attempts     []*Attempt // updates: phase, handle, exit code, error, timestamps
 	NewArtifacts []*Artifact
 	Events       []*ArtifactEvent
+	// Journal, when set, records in the same transaction that the run's
+	// journal is applied up to this record.
+	Journal *JournalMark
+}
+
+// JournalMark names the last journal record of a run that a batch of
+// changes includes.
+type JournalMark struct {
+	RunID string
+	Seq   int64
 }
 
 // Empty reports whether the batch holds nothing.
 func (c *Changes) Empty() bool {
 	return len(c.NewRuns)+len(c.Runs)+len(c.NewTaskRuns)+len(c.TaskRuns)+
-		len(c.NewAttempts)+len(c.Attempts)+len(c.NewArtifacts)+len(c.Events) == 0
+		len(c.NewAttempts)+len(c.Attempts)+len(c.NewArtifacts)+len(c.Events) == 0 && c.Journal == nil
 }
 
 // Snapshot is everything stored about one run.

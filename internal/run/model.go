@@ -31,6 +31,10 @@ type Run struct {
 	// CancelRequested records a terminate request, so that a restarted
 	// server goes on canceling the run.
 	CancelRequested bool
+	// JournalSeq is the sequence number of the last record of the run's
+	// journal that the store holds (0: none). The engine sets it through
+	// Changes.Journal; it is not written by inserts or updates of the run.
+	JournalSeq int64
 }
 
 // Options are the per-run knobs that change how, not what, a run executes.

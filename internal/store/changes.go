@@ -82,6 +82,15 @@ func (s *Store) Apply(ctx context.Context, c *run.Changes) (err error) {
 			return fmt.Errorf("insert %s event %s/%s: %w", e.Kind, e.TaskRunID, e.Name, err)
 		}
 	}
+	if j := c.Journal; j != nil {
+		res, err := s.stmt(ctx, tx, sqlJournalSeq).ExecContext(ctx, j.Seq, j.RunID)
+		if err != nil {
+			return fmt.Errorf("record journal position of run %s: %w", j.RunID, err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 0 {
+			return fmt.Errorf("record journal position of run %s: %w", j.RunID, ErrNotFound)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
@@ -219,6 +228,7 @@ const (
 	sqlInsertArtifact = `INSERT INTO artifacts (id, run_id, uri, schema_title, schema_version, metadata, digest, size, created_at) VALUES (?,?,?,?,?,?,?,?,?)`
 	sqlInsertEvent    = `INSERT INTO artifact_events (artifact_id, task_run_id, attempt_id, kind, name, idx, created_at) VALUES (?,?,?,?,?,?,?)
 		ON CONFLICT (task_run_id, kind, name, idx) DO UPDATE SET artifact_id=excluded.artifact_id, attempt_id=excluded.attempt_id, created_at=excluded.created_at`
+	sqlJournalSeq   = `UPDATE runs SET journal_seq=? WHERE id=?`
 	sqlRunPhase     = `SELECT phase FROM runs WHERE id=?`
 	sqlTaskRunPhase = `SELECT phase FROM task_runs WHERE id=?`
 	sqlAttemptPhase = `SELECT phase FROM attempts WHERE id=?`
@@ -230,7 +240,7 @@ const (
 // transaction first uses them there).
 var writeStatements = []string{
 	sqlInsertRun, sqlUpdateRun, sqlInsertTaskRun, sqlUpdateTaskRun, sqlInsertAttempt, sqlUpdateAttempt,
-	sqlInsertArtifact, sqlInsertEvent, sqlRunPhase, sqlTaskRunPhase, sqlAttemptPhase,
+	sqlInsertArtifact, sqlInsertEvent, sqlJournalSeq, sqlRunPhase, sqlTaskRunPhase, sqlAttemptPhase,
 }
 
 // phaseReads are the reads an update's transition check relies on. On

@@ -11,7 +11,7 @@ import (
 )
 
 const runCols = `id, pipeline_name, display_name, spec, spec_file, parameters, pipeline_root, options, phase, error, created_at, started_at, finished_at,
-	experiment_id, pipeline_id, pipeline_version_id, description, storage_state, service_account, recurring_run_id, cancel_requested`
+	experiment_id, pipeline_id, pipeline_version_id, description, storage_state, service_account, recurring_run_id, cancel_requested, journal_seq`
 
 type scanner interface{ Scan(...any) error }
 
@@ -20,7 +20,7 @@ func scanRun(row scanner) (*run.Run, error) {
 	var params, opts, phase string
 	var created, started, finished int64
 	if err := row.Scan(&r.ID, &r.PipelineName, &r.DisplayName, &r.Spec, &r.SpecFile, &params, &r.PipelineRoot, &opts, &phase, &r.Error, &created, &started, &finished,
-		&r.ExperimentID, &r.PipelineID, &r.PipelineVersionID, &r.Description, &r.StorageState, &r.ServiceAccount, &r.RecurringRunID, &r.CancelRequested); err != nil {
+		&r.ExperimentID, &r.PipelineID, &r.PipelineVersionID, &r.Description, &r.StorageState, &r.ServiceAccount, &r.RecurringRunID, &r.CancelRequested, &r.JournalSeq); err != nil {
 		return nil, err
 	}
 	var err error

@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 	t.Run("ConcurrentTransitions", func(t *testing.T) { concurrentTransitions(t, open(t)) })
 	t.Run("OddText", func(t *testing.T) { oddText(t, open(t)) })
 	t.Run("Substring", func(t *testing.T) { substring(t, open(t)) })
+	t.Run("JournalMark", func(t *testing.T) { journalMark(t, open(t)) })
 }
 
 var t0 = time.Date(2026, 11, 27, 8, 0, 0, 123456000, time.UTC)
@@ -128,6 +129,47 @@ func atomicBatch(t *testing.T, s *store.Store) {
 	must(t, err)
 	if len(snap.TaskRuns) != 1 {
 		t.Errorf("task runs after rolled-back batch = %d, want 1", len(snap.TaskRuns))
+	}
+}
+
+// journalMark: a batch records how far the run's journal is applied, in
+// the same transaction as its changes.
+func journalMark(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	r := newRun("run-j")
+	must(t, s.Apply(ctx, &run.Changes{NewRuns: []*run.Run{r}}))
+	got, err := s.GetRun(ctx, r.ID)
+	must(t, err)
+	if got.JournalSeq != 0 {
+		t.Fatalf("new run: journal seq = %d, want 0", got.JournalSeq)
+	}
+	tr := newTask(r.ID, "tr-j", "j")
+	must(t, s.Apply(ctx, &run.Changes{NewTaskRuns: []*run.TaskRun{tr}, Journal: &run.JournalMark{RunID: r.ID, Seq: 41}}))
+	// A mark alone is a change of its own.
+	must(t, s.Apply(ctx, &run.Changes{Journal: &run.JournalMark{RunID: r.ID, Seq: 42}}))
+	snap, err := s.Snapshot(ctx, r.ID)
+	must(t, err)
+	if snap.Run.JournalSeq != 42 || len(snap.TaskRuns) != 1 {
+		t.Fatalf("journal seq = %d with %d task runs, want 42 with 1", snap.Run.JournalSeq, len(snap.TaskRuns))
+	}
+	// A failing batch does not move the mark.
+	bad := *tr
+	bad.ID = "missing"
+	bad.Phase = run.Running
+	if err := s.Apply(ctx, &run.Changes{TaskRuns: []*run.TaskRun{&bad}, Journal: &run.JournalMark{RunID: r.ID, Seq: 43}}); err == nil {
+		t.Fatal("update of a missing task run applied")
+	}
+	if got, err := s.GetRun(ctx, r.ID); err != nil || got.JournalSeq != 42 {
+		t.Fatalf("after a rolled-back batch: journal seq = %v (err %v), want 42", got.JournalSeq, err)
+	}
+	// Updating the run itself leaves the mark alone.
+	r.Phase = run.Running
+	must(t, s.Apply(ctx, &run.Changes{Runs: []*run.Run{r}}))
+	if got, err := s.GetRun(ctx, r.ID); err != nil || got.JournalSeq != 42 {
+		t.Fatalf("after a run update: journal seq = %v (err %v), want 42", got.JournalSeq, err)
+	}
+	if err := s.Apply(ctx, &run.Changes{Journal: &run.JournalMark{RunID: "nope", Seq: 1}}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("mark of a missing run: err = %v, want ErrNotFound", err)
 	}
 }
 
