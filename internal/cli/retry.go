@@ -75,6 +75,7 @@ func (e *env) retryLocal(ctx context.Context, id, output string, verbose bool) e
 		}
 		return err
 	}
+	lessGC(e.getenv)
 	view := newView(e, output == "text", verbose)
 	log := e.logger(verbose)
 	eng := e.newEngine(st, home, engine.Config{Logger: log, Observe: view.observe})

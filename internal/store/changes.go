@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/weir-dev/weir/internal/run"
 )
@@ -37,10 +38,8 @@ func (s *Store) Apply(ctx context.Context, c *run.Changes) (err error) {
 			return err
 		}
 	}
-	for _, t := range c.NewTaskRuns {
-		if err := s.insertTaskRun(ctx, tx, t); err != nil {
-			return err
-		}
+	if err := s.insertTaskRuns(ctx, tx, c.NewTaskRuns); err != nil {
+		return err
 	}
 	for _, t := range c.TaskRuns {
 		in, out, err := encodeIO(t)
@@ -53,11 +52,13 @@ func (s *Store) Apply(ctx context.Context, c *run.Changes) (err error) {
 			return err
 		}
 	}
-	for _, a := range c.NewAttempts {
-		if _, err := s.stmt(ctx, tx, sqlInsertAttempt).ExecContext(ctx,
-			a.ID, a.TaskRunID, a.Number, string(a.Phase), a.Handle, nullInt(a.ExitCode), a.Error, a.LogPath, stamp(a.CreatedAt), stamp(a.StartedAt), stamp(a.FinishedAt)); err != nil {
-			return fmt.Errorf("insert attempt %s: %w", a.ID, err)
-		}
+	if err := insertChunked(ctx, s, tx, c.NewAttempts, sqlInsertAttempt, sqlInsertAttempts,
+		func(args []any, a *run.Attempt) ([]any, error) {
+			return append(args, a.ID, a.TaskRunID, a.Number, string(a.Phase), a.Handle, nullInt(a.ExitCode), a.Error, a.LogPath,
+				stamp(a.CreatedAt), stamp(a.StartedAt), stamp(a.FinishedAt)), nil
+		},
+		func(a *run.Attempt) string { return "attempt " + a.ID }); err != nil {
+		return err
 	}
 	for _, a := range c.Attempts {
 		res, err := s.stmt(ctx, tx, sqlUpdateAttempt).ExecContext(ctx,
@@ -127,26 +128,66 @@ func (s *Store) insertRun(ctx context.Context, tx *sqlTx, r *run.Run) error {
 	return nil
 }
 
-func (s *Store) insertTaskRun(ctx context.Context, tx *sqlTx, t *run.TaskRun) error {
-	in, out, err := encodeIO(t)
-	if err != nil {
-		return err
-	}
-	if !t.Phase.Valid() {
-		return fmt.Errorf("insert task run %s: invalid phase %q", t.Path, t.Phase)
-	}
-	_, err = s.stmt(ctx, tx, sqlInsertTaskRun).ExecContext(ctx,
-		t.ID, t.RunID, t.Path, t.Name, t.ParentID, t.Component, string(t.Kind), string(t.Phase), t.Error, in, out, t.CacheKey, t.CachedFrom, stamp(t.CreatedAt), stamp(t.StartedAt), stamp(t.FinishedAt))
-	if err != nil {
-		return fmt.Errorf("insert task run %s: %w", t.Path, err)
+func (s *Store) insertTaskRuns(ctx context.Context, tx *sqlTx, trs []*run.TaskRun) error {
+	return insertChunked(ctx, s, tx, trs, sqlInsertTaskRun, sqlInsertTaskRuns,
+		func(args []any, t *run.TaskRun) ([]any, error) {
+			in, out, err := encodeIO(t)
+			if err != nil {
+				return nil, err
+			}
+			if !t.Phase.Valid() {
+				return nil, fmt.Errorf("insert task run %s: invalid phase %q", t.Path, t.Phase)
+			}
+			return append(args, t.ID, t.RunID, t.Path, t.Name, t.ParentID, t.Component, string(t.Kind), string(t.Phase), t.Error,
+				in, out, t.CacheKey, t.CachedFrom, stamp(t.CreatedAt), stamp(t.StartedAt), stamp(t.FinishedAt)), nil
+		},
+		func(t *run.TaskRun) string { return "task run " + t.Path })
+}
+
+// insertChunk is how many rows one multi-row insert writes: a batch of
+// the engine carries many new task runs and attempts, and one statement
+// per row would cost most of the batch.
+const insertChunk = 32
+
+// insertChunked inserts rows, insertChunk at a time through multi (the
+// single-row statement one repeated insertChunk times), the rest one by
+// one through one. args appends a row's values; name names a row in
+// errors (a failing chunk names its first and last rows).
+func insertChunked[T any](ctx context.Context, s *Store, tx *sqlTx, rows []*T, one, multi string,
+	args func([]any, *T) ([]any, error), name func(*T) string) error {
+	var buf []any
+	for len(rows) > 0 {
+		n, q := 1, one
+		if len(rows) >= insertChunk {
+			n, q = insertChunk, multi
+		}
+		buf = buf[:0]
+		for _, r := range rows[:n] {
+			var err error
+			if buf, err = args(buf, r); err != nil {
+				return err
+			}
+		}
+		if _, err := s.stmt(ctx, tx, q).ExecContext(ctx, buf...); err != nil {
+			if n == 1 {
+				return fmt.Errorf("insert %s: %w", name(rows[0]), err)
+			}
+			return fmt.Errorf("insert %s ... %s: %w", name(rows[0]), name(rows[n-1]), err)
+		}
+		rows = rows[n:]
 	}
 	return nil
 }
 
-// checkPhase enforces the transition table on an update. On Postgres its
-// read locks the row until the transaction ends (see phaseReads).
+// multiRow repeats the VALUES tuple of a single-row INSERT n times.
+func multiRow(insert string, n int) string {
+	i := strings.LastIndex(insert, "VALUES ")
+	tuple := insert[i+len("VALUES "):]
+	return insert[:i+len("VALUES ")] + strings.TrimSuffix(strings.Repeat(tuple+",", n), ",")
+}
+
 // phaseSlots is how many source phases a guarded update compares against
-// (every phase fits).
+// (the most any phase has in the transition table).
 const phaseSlots = 7
 
 // phaseArgs appends to an update's arguments the phases its row may be in
@@ -234,13 +275,18 @@ const (
 	sqlAttemptPhase = `SELECT phase FROM attempts WHERE id=?`
 )
 
+var (
+	sqlInsertTaskRuns = multiRow(sqlInsertTaskRun, insertChunk)
+	sqlInsertAttempts = multiRow(sqlInsertAttempt, insertChunk)
+)
+
 // writeStatements are prepared when the store opens (on SQLite a
 // transaction holds the only connection, so nothing can be prepared outside
 // it later; on Postgres each pooled connection prepares them again when a
 // transaction first uses them there).
 var writeStatements = []string{
 	sqlInsertRun, sqlUpdateRun, sqlInsertTaskRun, sqlUpdateTaskRun, sqlInsertAttempt, sqlUpdateAttempt,
-	sqlInsertArtifact, sqlInsertEvent, sqlJournalSeq, sqlRunPhase, sqlTaskRunPhase, sqlAttemptPhase,
+	sqlInsertTaskRuns, sqlInsertAttempts, sqlInsertArtifact, sqlInsertEvent, sqlJournalSeq, sqlRunPhase, sqlTaskRunPhase, sqlAttemptPhase,
 }
 
 // phaseReads are the reads an update's transition check relies on. On

@@ -4,6 +4,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -28,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 	t.Run("OddText", func(t *testing.T) { oddText(t, open(t)) })
 	t.Run("Substring", func(t *testing.T) { substring(t, open(t)) })
 	t.Run("JournalMark", func(t *testing.T) { journalMark(t, open(t)) })
+	t.Run("ManyRows", func(t *testing.T) { manyRows(t, open(t)) })
 }
 
 var t0 = time.Date(2026, 11, 27, 8, 0, 0, 123456000, time.UTC)
@@ -129,6 +131,63 @@ func atomicBatch(t *testing.T, s *store.Store) {
 	must(t, err)
 	if len(snap.TaskRuns) != 1 {
 		t.Errorf("task runs after rolled-back batch = %d, want 1", len(snap.TaskRuns))
+	}
+}
+
+// manyRows: a batch of many new task runs and attempts (written several
+// rows per statement) stores every one of them, and one bad row anywhere
+// rolls back the whole batch.
+func manyRows(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	r := newRun("run-m")
+	must(t, s.Apply(ctx, &run.Changes{NewRuns: []*run.Run{r}}))
+	const n = 75 // two full chunks and some
+	ch := &run.Changes{}
+	for i := 0; i < n; i++ {
+		tr := newTask(r.ID, fmt.Sprintf("tr-m-%03d", i), fmt.Sprintf("loop/%d", i))
+		tr.Inputs = map[string]any{"i": int64(i)}
+		ch.NewTaskRuns = append(ch.NewTaskRuns, tr)
+		code := i
+		ch.NewAttempts = append(ch.NewAttempts, &run.Attempt{ID: fmt.Sprintf("at-m-%03d", i), TaskRunID: tr.ID, Number: 1,
+			Phase: run.Failed, ExitCode: &code, LogPath: fmt.Sprintf("/l/%d", i), CreatedAt: t0, StartedAt: t0, FinishedAt: t0})
+	}
+	must(t, s.Apply(ctx, ch))
+	snap, err := s.Snapshot(ctx, r.ID)
+	must(t, err)
+	if len(snap.TaskRuns) != n || len(snap.Attempts) != n {
+		t.Fatalf("stored %d task runs and %d attempts, want %d of each", len(snap.TaskRuns), len(snap.Attempts), n)
+	}
+	byID := map[string]*run.TaskRun{}
+	for _, tr := range snap.TaskRuns {
+		byID[tr.ID] = tr
+	}
+	for i := 0; i < n; i++ {
+		tr := byID[fmt.Sprintf("tr-m-%03d", i)]
+		if tr == nil || tr.Path != fmt.Sprintf("loop/%d", i) || tr.Inputs["i"] != int64(i) {
+			t.Fatalf("task run %d = %+v", i, tr)
+		}
+	}
+	for _, a := range snap.Attempts {
+		var i int
+		if _, err := fmt.Sscanf(a.ID, "at-m-%03d", &i); err != nil || a.ExitCode == nil || *a.ExitCode != i || a.LogPath != fmt.Sprintf("/l/%d", i) {
+			t.Fatalf("attempt %+v", a)
+		}
+	}
+
+	// A duplicate path in the middle of a chunk fails the batch.
+	bad := &run.Changes{}
+	for i := 0; i < 40; i++ {
+		path := fmt.Sprintf("again/%d", i)
+		if i == 20 {
+			path = "loop/3"
+		}
+		bad.NewTaskRuns = append(bad.NewTaskRuns, newTask(r.ID, fmt.Sprintf("tr-x-%03d", i), path))
+	}
+	if err := s.Apply(ctx, bad); err == nil {
+		t.Fatal("a batch with a duplicate task path applied")
+	}
+	if snap, err = s.Snapshot(ctx, r.ID); err != nil || len(snap.TaskRuns) != n {
+		t.Fatalf("after the failed batch: %d task runs (err %v), want %d", len(snap.TaskRuns), err, n)
 	}
 }
 
