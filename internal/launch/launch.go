@@ -55,13 +55,29 @@ type Step struct {
 
 // Prepared is a step ready to start.
 type Prepared struct {
-	Argv          []string
-	Env           []string
-	ExecutorInput []byte
-	OutputFile    string
-	ParamFiles    map[string]string
-	Outputs       map[string]Artifact
-	outDefs       *spec.Definitions
+	Argv       []string
+	Env        []string
+	OutputFile string
+	ParamFiles map[string]string
+	Outputs    map[string]Artifact
+	outDefs    *spec.Definitions
+	// ei is the executor input, encoded (executorInput) only when a
+	// command line asks for it: most steps never do.
+	ei      executorInput
+	eiBytes []byte
+}
+
+// ExecutorInput returns the executor input the KFP Python executor reads
+// ({{$}} on a command line), as JSON.
+func (p *Prepared) ExecutorInput() ([]byte, error) {
+	if p.eiBytes == nil {
+		b, err := json.Marshal(p.ei)
+		if err != nil {
+			return nil, fmt.Errorf("encode executor input: %w", err)
+		}
+		p.eiBytes = b
+	}
+	return p.eiBytes, nil
 }
 
 type artifactList struct {
@@ -155,10 +171,7 @@ func Prepare(s Step) (*Prepared, error) {
 			return nil, fmt.Errorf("prepare step: %w", err)
 		}
 	}
-	var err error
-	if p.ExecutorInput, err = json.Marshal(ei); err != nil {
-		return nil, fmt.Errorf("encode executor input: %w", err)
-	}
+	p.ei = ei
 	r := &resolver{step: s, prepared: p}
 	for i, raw := range append(append([]string{}, s.Container.Command...), s.Container.Args...) {
 		a, err := spec.ParseArg(raw)
@@ -285,7 +298,8 @@ func (r *resolver) ref(ref spec.Ref) (string, error) {
 	s, p := r.step, r.prepared
 	switch ref.Kind {
 	case spec.RefExecutorInput:
-		return string(p.ExecutorInput), nil
+		b, err := p.ExecutorInput()
+		return string(b), err
 	case spec.RefInputParameter:
 		return spec.FormatValue(s.Params[ref.Name]), nil
 	case spec.RefInputArtifact:

@@ -68,12 +68,16 @@ func TestPlaceholders(t *testing.T) {
 	}
 	// The executor input is the JSON the KFP Python executor reads.
 	var ei map[string]any
-	if err := json.Unmarshal(p.ExecutorInput, &ei); err != nil {
+	raw, err := p.ExecutorInput()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &ei); err != nil {
 		t.Fatal(err)
 	}
 	inputs := ei["inputs"].(map[string]any)
-	if pv := inputs["parameterValues"].(map[string]any); pv["n"] != 3.0 || !strings.Contains(string(p.ExecutorInput), `"n":3`) {
-		t.Errorf("integer parameter not written as 3: %s", p.ExecutorInput)
+	if pv := inputs["parameterValues"].(map[string]any); pv["n"] != 3.0 || !strings.Contains(string(raw), `"n":3`) {
+		t.Errorf("integer parameter not written as 3: %s", raw)
 	}
 	art := inputs["artifacts"].(map[string]any)["data"].(map[string]any)["artifacts"].([]any)[0].(map[string]any)
 	if art["uri"] != "/a/b/data" || art["type"].(map[string]any)["schemaTitle"] != "system.Dataset" {
@@ -157,5 +161,36 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestExecutorInputPlaceholder: {{$}} becomes the executor input, the same
+// JSON ExecutorInput returns, naming the inputs and the output file.
+func TestExecutorInputPlaceholder(t *testing.T) {
+	s := step(t, []string{"--executor_input", "{{$}}"}, map[string]any{"msg": "hi", "n": int64(3)}, nil)
+	p, err := Prepare(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := p.ExecutorInput()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Argv) != 3 || p.Argv[2] != string(raw) {
+		t.Fatalf("argv = %q, want the executor input %s last", p.Argv, raw)
+	}
+	var ei struct {
+		Inputs struct {
+			ParameterValues map[string]any `json:"parameterValues"`
+		} `json:"inputs"`
+		Outputs struct {
+			OutputFile string `json:"outputFile"`
+		} `json:"outputs"`
+	}
+	if err := json.Unmarshal(raw, &ei); err != nil {
+		t.Fatal(err)
+	}
+	if ei.Inputs.ParameterValues["msg"] != "hi" || ei.Outputs.OutputFile != p.OutputFile {
+		t.Errorf("executor input = %s", raw)
 	}
 }
