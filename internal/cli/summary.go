@@ -35,10 +35,72 @@ func writeSummary(w io.Writer, s *runSummary, tails bool) {
 	report.WriteSummary(w, s, tail)
 }
 
+// writeJSON writes v as JSON indented by two spaces, with a final newline:
+// what json.Encoder with SetIndent("", "  ") writes. The indentation is
+// done here, in one pass over the compact encoding: encoding/json's own
+// indenter runs its full scanner over every byte, which for the summary
+// of a run of thousands of tasks cost three times the encoding itself.
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	out := indentJSON(make([]byte, 0, len(raw)+len(raw)/2), raw, "  ")
+	_, err = w.Write(append(out, '\n'))
+	return err
+}
+
+// indentJSON appends src, compact JSON as json.Marshal writes it (no
+// space outside strings), indented as json.Indent with an empty prefix
+// would: a newline and one indent per level after an opening bracket and
+// after a comma, ": " after a key, and "{}" or "[]" for an empty object or
+// array.
+func indentJSON(dst, src []byte, indent string) []byte {
+	depth := 0
+	newline := func() {
+		dst = append(dst, '\n')
+		for i := 0; i < depth; i++ {
+			dst = append(dst, indent...)
+		}
+	}
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch c {
+		case '"':
+			// Copy the string through its closing quote; a backslash
+			// escapes the next byte.
+			j := i + 1
+			for j < len(src) && src[j] != '"' {
+				if src[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			dst = append(dst, src[i:min(j+1, len(src))]...)
+			i = j
+		case '{', '[':
+			dst = append(dst, c)
+			if i+1 < len(src) && (src[i+1] == '}' || src[i+1] == ']') {
+				dst = append(dst, src[i+1])
+				i++
+				continue
+			}
+			depth++
+			newline()
+		case '}', ']':
+			depth--
+			newline()
+			dst = append(dst, c)
+		case ',':
+			dst = append(dst, c)
+			newline()
+		case ':':
+			dst = append(dst, ':', ' ')
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
 }
 
 func sortStrings(s []string) { sort.Strings(s) }
