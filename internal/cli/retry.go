@@ -75,10 +75,10 @@ func (e *env) retryLocal(ctx context.Context, id, output string, verbose bool) e
 		}
 		return err
 	}
-	lessGC(e.getenv)
+	e.tuneRuntime()
 	view := newView(e, output == "text", verbose)
 	log := e.logger(verbose)
-	eng := e.newEngine(st, home, engine.Config{Logger: log, Observe: view.observe})
+	eng := e.newEngine(st, home, engine.Config{Logger: log, Observe: view.observer()})
 	sigCtx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	view.start(r)

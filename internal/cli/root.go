@@ -48,6 +48,10 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// process is set when weir owns the process (the weir binary, not a
+	// test calling Main): only then may a command change process-wide
+	// runtime settings (see tuneRuntime).
+	process bool
 }
 
 // home returns WEIR_HOME (default ~/.weir).
@@ -76,7 +80,17 @@ func (e *env) openStore(ctx context.Context) (*store.Store, string, error) {
 
 // Main runs weir with args and returns the exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	return execute(&env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}, args)
+}
+
+// MainProcess is Main for the weir binary, which owns its process: a
+// command that drives a run may tune the Go runtime for it.
+func MainProcess(args []string) int {
+	return execute(&env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, process: true}, args)
+}
+
+func execute(e *env, args []string) int {
+	stdin, stdout, stderr := e.stdin, e.stdout, e.stderr
 	// WEIR_CPUPROFILE=FILE writes a CPU profile of this invocation (for
 	// `go tool pprof`).
 	if path := os.Getenv("WEIR_CPUPROFILE"); path != "" {

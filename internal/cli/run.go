@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -69,7 +70,7 @@ func (e *env) run(ctx context.Context, file string, f *runFlags) error {
 	if f.parallelism < 0 {
 		return invalid(fmt.Errorf("--parallelism %d: must be positive", f.parallelism))
 	}
-	lessGC(e.getenv)
+	e.tuneRuntime()
 	data, err := os.ReadFile(file)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -114,7 +115,7 @@ func (e *env) run(ctx context.Context, file string, f *runFlags) error {
 
 	view := newView(e, f.output == "text", f.verbose)
 	log := e.logger(f.verbose)
-	eng := e.newEngine(st, home, engine.Config{Parallelism: f.parallelism, Logger: log, Observe: view.observe})
+	eng := e.newEngine(st, home, engine.Config{Parallelism: f.parallelism, Logger: log, Observe: view.observer()})
 
 	sigCtx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -127,15 +128,31 @@ func (e *env) run(ctx context.Context, file string, f *runFlags) error {
 	return e.finish(snap, f.output)
 }
 
-// lessGC makes the garbage collector run less often in a command that
-// drives a run to its end (unless GOGC says otherwise): a run of thousands
-// of short steps allocates steadily, and the collections then cost a
-// noticeable share of weir's CPU time, which its steps need. The heap may
-// grow to five times what is live instead of twice, a few tens of MiB for
-// the largest runs; the server keeps the default.
-func lessGC(getenv func(string) string) {
-	if getenv("GOGC") == "" {
+// tuneRuntime tunes the Go runtime of the weir process for a command that
+// drives a run to its end (unless GOGC or GOMAXPROCS say otherwise). Weir only coordinates: the
+// machine's cores belong to the steps, and every CPU cycle weir spends on a
+// run of thousands of short steps is taken from them.
+//   - The garbage collector runs less often: such a run allocates steadily
+//     and collections cost a noticeable share of weir's CPU time. The heap
+//     may grow to five times what is live instead of twice, a few tens of
+//     MiB for the largest runs.
+//   - Go code runs on one thread at a time: weir's goroutines (the engine,
+//     the store writer, starting processes) need far less than a core, and
+//     with more the runtime keeps extra threads spinning for work, which
+//     cost about a tenth of weir's CPU time on a 2-core machine running a
+//     loop of short steps. System calls that block (waiting for a process,
+//     writing the store) still run on threads of their own.
+//
+// The server keeps the runtime's defaults.
+func (e *env) tuneRuntime() {
+	if !e.process {
+		return
+	}
+	if e.getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
+	}
+	if e.getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
 	}
 }
 

@@ -120,6 +120,16 @@ func (v *view) stop() {
 }
 
 // observe is the engine's callback: it must return quickly.
+// observer is what the engine should call with its events: nothing when
+// the view shows nothing (-o json without -v), which spares the engine
+// copying every change for it.
+func (v *view) observer() func(engine.Event) {
+	if !v.enabled && !v.verbose {
+		return nil
+	}
+	return v.observe
+}
+
 func (v *view) observe(ev engine.Event) {
 	if ev.Task == nil {
 		return

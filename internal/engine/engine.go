@@ -376,6 +376,10 @@ func (x *execution) flush(ctx context.Context) error {
 }
 
 func (x *execution) event(tr *run.TaskRun, a *run.Attempt) Event {
+	if x.e.cfg.Observe == nil {
+		// Nobody looks: spare the copies.
+		return Event{}
+	}
 	ev := Event{Run: *x.st.run}
 	if tr != nil {
 		c := *tr
