@@ -237,24 +237,12 @@ type pendingRows struct {
 }
 
 func (p *pendingRows) add(ch *run.Changes) {
-	for _, r := range ch.NewRuns {
-		p.runs.put(r, true)
-	}
-	for _, r := range ch.Runs {
-		p.runs.put(r, false)
-	}
-	for _, t := range ch.NewTaskRuns {
-		p.taskRuns.put(t, true)
-	}
-	for _, t := range ch.TaskRuns {
-		p.taskRuns.put(t, false)
-	}
-	for _, a := range ch.NewAttempts {
-		p.attempts.put(a, true)
-	}
-	for _, a := range ch.Attempts {
-		p.attempts.put(a, false)
-	}
+	p.runs.putAll(ch.NewRuns, true)
+	p.runs.putAll(ch.Runs, false)
+	p.taskRuns.putAll(ch.NewTaskRuns, true)
+	p.taskRuns.putAll(ch.TaskRuns, false)
+	p.attempts.putAll(ch.NewAttempts, true)
+	p.attempts.putAll(ch.Attempts, false)
 	for _, a := range ch.NewArtifacts {
 		c := *a
 		p.artifacts = append(p.artifacts, &c)
@@ -280,6 +268,12 @@ type rowSet[T any] struct {
 	copies  map[*T]*T
 	inserts []*T
 	updates []*T
+}
+
+func (s *rowSet[T]) putAll(origs []*T, insert bool) {
+	for _, o := range origs {
+		s.put(o, insert)
+	}
 }
 
 func (s *rowSet[T]) put(orig *T, insert bool) {

@@ -19,18 +19,19 @@ func appendChanges(b []byte, c *run.Changes) ([]byte, error) {
 	var err error
 	b = append(b, '{')
 	first := true
-	field := func(name string) {
+	// field writes the key of the next field.
+	field := func(b []byte, name string) []byte {
 		if !first {
 			b = append(b, ',')
 		}
 		first = false
 		b = append(b, '"')
 		b = append(b, name...)
-		b = append(b, `":`...)
+		return append(b, `":`...)
 	}
 	if len(c.NewRuns) > 0 {
 		// Created by submissions, not rounds: rare enough for reflection.
-		field("new_runs")
+		b = field(b, "new_runs")
 		raw, err := json.Marshal(c.NewRuns)
 		if err != nil {
 			return nil, err
@@ -38,7 +39,7 @@ func appendChanges(b []byte, c *run.Changes) ([]byte, error) {
 		b = append(b, raw...)
 	}
 	if len(c.Runs) > 0 {
-		field("runs")
+		b = field(b, "runs")
 		b = append(b, '[')
 		for i, r := range c.Runs {
 			if i > 0 {
@@ -60,67 +61,50 @@ func appendChanges(b []byte, c *run.Changes) ([]byte, error) {
 		}
 		b = append(b, ']')
 	}
-	for _, set := range []struct {
-		name string
-		rows []*run.TaskRun
-	}{{"new_task_runs", c.NewTaskRuns}, {"task_runs", c.TaskRuns}} {
-		if len(set.rows) == 0 {
-			continue
-		}
-		field(set.name)
-		b = append(b, '[')
-		for i, t := range set.rows {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			if b, err = appendTaskRun(b, t); err != nil {
-				return nil, err
-			}
-		}
-		b = append(b, ']')
+	if b, err = appendList(b, field, "new_task_runs", c.NewTaskRuns, appendTaskRun); err != nil {
+		return nil, err
 	}
-	for _, set := range []struct {
-		name string
-		rows []*run.Attempt
-	}{{"new_attempts", c.NewAttempts}, {"attempts", c.Attempts}} {
-		if len(set.rows) == 0 {
-			continue
-		}
-		field(set.name)
-		b = append(b, '[')
-		for i, a := range set.rows {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendAttempt(b, a)
-		}
-		b = append(b, ']')
+	if b, err = appendList(b, field, "task_runs", c.TaskRuns, appendTaskRun); err != nil {
+		return nil, err
 	}
-	if len(c.NewArtifacts) > 0 {
-		field("new_artifacts")
-		b = append(b, '[')
-		for i, a := range c.NewArtifacts {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			if b, err = appendArtifact(b, a); err != nil {
-				return nil, err
-			}
-		}
-		b = append(b, ']')
+	if b, err = appendList(b, field, "new_attempts", c.NewAttempts, infallible(appendAttempt)); err != nil {
+		return nil, err
 	}
-	if len(c.Events) > 0 {
-		field("events")
-		b = append(b, '[')
-		for i, e := range c.Events {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendEvent(b, e)
-		}
-		b = append(b, ']')
+	if b, err = appendList(b, field, "attempts", c.Attempts, infallible(appendAttempt)); err != nil {
+		return nil, err
+	}
+	if b, err = appendList(b, field, "new_artifacts", c.NewArtifacts, appendArtifact); err != nil {
+		return nil, err
+	}
+	if b, err = appendList(b, field, "events", c.Events, infallible(appendEvent)); err != nil {
+		return nil, err
 	}
 	return append(b, '}'), nil
+}
+
+// appendList writes a non-empty list of records as the field name (field
+// writes the key) with each record's JSON.
+func appendList[T any](b []byte, field func([]byte, string) []byte, name string, rows []*T, one func([]byte, *T) ([]byte, error)) ([]byte, error) {
+	if len(rows) == 0 {
+		return b, nil
+	}
+	b = field(b, name)
+	b = append(b, '[')
+	var err error
+	for i, r := range rows {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if b, err = one(b, r); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, ']'), nil
+}
+
+// infallible adapts an encoder that cannot fail to appendList.
+func infallible[T any](f func([]byte, *T) []byte) func([]byte, *T) ([]byte, error) {
+	return func(b []byte, r *T) ([]byte, error) { return f(b, r), nil }
 }
 
 func appendTaskRun(b []byte, t *run.TaskRun) ([]byte, error) {

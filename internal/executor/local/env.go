@@ -143,39 +143,25 @@ func (c *envCache) childEnv(extra []string, marker string) ([]string, error) {
 		}
 	}
 	// An entry of extra survives unless a later one (or marker) has the
-	// same key.
-	if len(extra) <= 32 {
-		for i, kv := range extra {
-			k, ok := envKey(kv)
-			if !ok {
-				if kv != "" {
-					env = append(env, kv)
-				}
-				continue
-			}
-			if k == markerKey || laterKey(extra[i+1:], k) {
-				continue
-			}
-			env = append(env, kv)
-		}
-	} else {
+	// same key. A short Spec.Env is scanned; a long one indexed.
+	superseded := func(i int, k string) bool { return laterKey(extra[i+1:], k) }
+	if len(extra) > 32 {
 		last := make(map[string]int, len(extra))
 		for i, kv := range extra {
 			if k, ok := envKey(kv); ok {
 				last[k] = i
 			}
 		}
-		for i, kv := range extra {
-			k, ok := envKey(kv)
-			if !ok {
-				if kv != "" {
-					env = append(env, kv)
-				}
-				continue
+		superseded = func(i int, k string) bool { return last[k] != i }
+	}
+	for i, kv := range extra {
+		k, ok := envKey(kv)
+		switch {
+		case !ok:
+			if kv != "" {
+				env = append(env, kv)
 			}
-			if k == markerKey || last[k] != i {
-				continue
-			}
+		case k != markerKey && !superseded(i, k):
 			env = append(env, kv)
 		}
 	}
