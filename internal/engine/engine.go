@@ -17,7 +17,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/weir-dev/weir/internal/executor"
-	"github.com/weir-dev/weir/internal/journal"
 	"github.com/weir-dev/weir/internal/run"
 	"github.com/weir-dev/weir/internal/spec"
 )
@@ -170,32 +169,11 @@ func (e *Engine) drive(ctx context.Context, runID string, cancel <-chan struct{}
 	if err != nil {
 		return nil, nil, fmt.Errorf("run %s: stored spec no longer decodes: %w", runID, err)
 	}
-	p := &persister{store: e.store, runID: runID}
-	defer p.close()
-	if e.cfg.Home != "" && e.cfg.FlushInterval >= 0 {
-		path := journalPath(e.cfg.Home, snap.Run.ID)
-		n, last, err := replay(work, e.store, path, snap.Run)
-		if err != nil {
-			return nil, nil, err
-		}
-		if n > 0 {
-			e.log.Info("journal replayed", slog.String("run_id", snap.Run.ID), slog.Int("records", n))
-			if snap, err = e.store.Snapshot(work, runID); err != nil {
-				return nil, nil, fmt.Errorf("load run %s: %w", runID, err)
-			}
-		}
-		if p.j, err = journal.Create(path); err != nil {
-			return nil, nil, fmt.Errorf("run %s: %w", runID, err)
-		}
-		if err := p.j.Reset(); err != nil {
-			return nil, nil, fmt.Errorf("run %s: %w", runID, err)
-		}
-		p.seq, p.interval = last, e.cfg.FlushInterval
-		if p.interval == 0 {
-			p.interval = DefaultFlushInterval
-		}
-		p.start(work)
+	p, snap, err := e.newPersister(work, snap)
+	if err != nil {
+		return nil, nil, err
 	}
+	defer p.close()
 	x := &execution{
 		e: e, st: newState(pipe, snap), persist: p,
 		artifacts: snap.Artifacts, events: snap.Events,

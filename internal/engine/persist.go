@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -58,6 +59,41 @@ type persister struct {
 type flushJob struct {
 	ch   *run.Changes
 	done chan error
+}
+
+// newPersister sets up how a run's changes are persisted: through its
+// journal under Home, after replaying into the store what the store lacks
+// (and then reading the run back), or straight to the store.
+func (e *Engine) newPersister(ctx context.Context, snap *run.Snapshot) (*persister, *run.Snapshot, error) {
+	id := snap.Run.ID
+	p := &persister{store: e.store, runID: id}
+	if e.cfg.Home == "" || e.cfg.FlushInterval < 0 {
+		return p, snap, nil
+	}
+	path := journalPath(e.cfg.Home, id)
+	n, last, err := replay(ctx, e.store, path, snap.Run)
+	if err != nil {
+		return nil, nil, err
+	}
+	if n > 0 {
+		e.log.Info("journal replayed", slog.String("run_id", id), slog.Int("records", n))
+		if snap, err = e.store.Snapshot(ctx, id); err != nil {
+			return nil, nil, fmt.Errorf("load run %s: %w", id, err)
+		}
+	}
+	if p.j, err = journal.Create(path); err != nil {
+		return nil, nil, fmt.Errorf("run %s: %w", id, err)
+	}
+	if err := p.j.Reset(); err != nil {
+		p.j.Close()
+		return nil, nil, fmt.Errorf("run %s: %w", id, err)
+	}
+	p.seq, p.interval = last, e.cfg.FlushInterval
+	if p.interval == 0 {
+		p.interval = DefaultFlushInterval
+	}
+	p.start(ctx)
+	return p, snap, nil
 }
 
 // journalPath is where a run's journal lives.
