@@ -101,7 +101,14 @@ func (e *env) server(ctx context.Context, f *serverFlags) error {
 	// server is created after the engine, before any run is driven.
 	var srv *server.Server
 	observe := func(ev engine.Event) { srv.Observe(ev) }
-	eng := e.newEngine(st, home, engine.Config{Parallelism: f.parallelism, Logger: log, Observe: observe})
+	cfg := engine.Config{Parallelism: f.parallelism, Logger: log, Observe: observe}
+	if store.IsPostgresURL(dbPath) {
+		// PostgreSQL is for deployments that outgrow one machine, where
+		// WEIR_HOME may not outlive the server: every change goes to the
+		// database at once rather than through a journal on local disk.
+		cfg.FlushInterval = -1
+	}
+	eng := e.newEngine(st, home, cfg)
 	svc := engine.NewService(eng, st, f.maxRuns, log)
 	srv = server.New(st, svc, server.Config{PipelineRoot: root, Logger: log, ArtifactRoots: []string{home}, AuthToken: token, MaxBodyBytes: f.maxBody})
 
