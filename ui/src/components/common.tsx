@@ -61,31 +61,33 @@ export function Empty({ children }: { children: ReactNode }) {
   return <div className="empty">{children}</div>;
 }
 
-/** Previous / next over token-paged lists. */
+/** The part of a usePaged list the pager shows and drives. */
+export interface PagedList {
+  data?: { total: number };
+  page: number;
+  hasNext: boolean;
+  goPrev: () => void;
+  goNext: () => void;
+}
+
+/** Previous / next over a token-paged list, with its size and page size; nothing until the first page arrived. */
 export function Pager({
-  page,
-  hasNext,
-  onPrev,
-  onNext,
-  total,
+  list,
   pageSize,
   onPageSize,
 }: {
-  page: number;
-  hasNext: boolean;
-  onPrev: () => void;
-  onNext: () => void;
-  total?: number;
+  list: PagedList;
   pageSize: number;
   onPageSize?: (n: number) => void;
 }) {
+  const { data, page, hasNext, goPrev: onPrev, goNext: onNext } = list;
+  if (!data) return null;
+  const total = data.total;
   return (
     <nav className="pager" aria-label="Pages">
-      {total !== undefined && (
-        <span className="muted">
-          {total} item{total === 1 ? '' : 's'}
-        </span>
-      )}
+      <span className="muted">
+        {total} item{total === 1 ? '' : 's'}
+      </span>
       {onPageSize && (
         <label className="inline">
           Per page{' '}
@@ -173,5 +175,60 @@ export function KeyValue({ rows }: { rows: [string, ReactNode][] }) {
           </div>
         ))}
     </dl>
+  );
+}
+
+/** A usePaged list as PagedTable needs it. */
+export interface PagedItems<T> extends PagedList {
+  data?: { items: T[]; total: number };
+  loading: boolean;
+  error: unknown;
+  reload: () => void;
+}
+
+/**
+ * A token-paged list shown as a table: its error (with a retry), a spinner
+ * until the first page arrived, the empty message, the table whose body
+ * rows renders, and the pager.
+ */
+export function PagedTable<T>({
+  list,
+  pageSize,
+  onPageSize,
+  empty,
+  testId,
+  head,
+  rows,
+}: {
+  list: PagedItems<T>;
+  pageSize: number;
+  onPageSize: (n: number) => void;
+  empty: ReactNode;
+  testId: string;
+  head: ReactNode;
+  rows: (items: T[]) => ReactNode;
+}) {
+  const items = list.data?.items;
+  return (
+    <>
+      <ErrorBanner error={list.error} onRetry={list.reload} />
+      {list.loading && !list.data ? (
+        <Loading />
+      ) : items?.length === 0 ? (
+        <Empty>{empty}</Empty>
+      ) : (
+        items && (
+          <div className="table-wrap">
+            <table className="table" data-testid={testId}>
+              <thead>
+                <tr>{head}</tr>
+              </thead>
+              <tbody>{rows(items)}</tbody>
+            </table>
+          </div>
+        )
+      )}
+      <Pager list={list} pageSize={pageSize} onPageSize={onPageSize} />
+    </>
   );
 }

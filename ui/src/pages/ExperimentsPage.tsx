@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { errorMessage } from '../api/client';
 import { createExperiment, experimentAction, filterParam, listExperiments, type Predicate } from '../api/endpoints';
-import { ActionButton, Empty, ErrorBanner, Loading, Pager } from '../components/common';
+import { ActionButton, PagedTable } from '../components/common';
 import { formatTime } from '../lib/format';
 import { useDebounced, usePaged } from '../lib/usePaged';
 import { Link, useTitle } from '../router';
@@ -76,57 +76,50 @@ export function ExperimentsPage() {
           <input type="checkbox" checked={archived} onChange={(e) => setArchived(e.target.checked)} /> Archived
         </label>
       </div>
-      <ErrorBanner error={list.error} onRetry={list.reload} />
-      {list.loading && !list.data ? (
-        <Loading />
-      ) : list.data?.items.length === 0 ? (
-        <Empty>No experiments{q ? ` matching “${q}”` : ''}. Runs without one go to “Default”.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table className="table" data-testid="experiments-table">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Description</th>
-                <th>Created</th>
-                <th>Last run</th>
-                <th>
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data?.items.map((x) => (
-                <tr key={x.experiment_id}>
-                  <td>
-                    <Link to={`/runs?experiment=${encodeURIComponent(x.experiment_id)}`}>{x.display_name}</Link>
-                  </td>
-                  <td className="muted clip">{x.description}</td>
-                  <td className="nowrap">{formatTime(x.created_at)}</td>
-                  <td className="nowrap">{formatTime(x.last_run_created_at)}</td>
-                  <td className="nowrap right">
-                    <Link className="btn btn-small" to={`/runs/new?experiment=${encodeURIComponent(x.experiment_id)}`}>
-                      Create run
-                    </Link>{' '}
-                    <ActionButton
-                      className="btn btn-small"
-                      onAction={async () => {
-                        await experimentAction(x.experiment_id, x.storage_state === 'ARCHIVED' ? 'unarchive' : 'archive');
-                        list.reload();
-                      }}
-                    >
-                      {x.storage_state === 'ARCHIVED' ? 'Restore' : 'Archive'}
-                    </ActionButton>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {list.data && (
-        <Pager page={list.page} hasNext={list.hasNext} onPrev={list.goPrev} onNext={list.goNext} total={list.data.total} pageSize={pageSize} onPageSize={setPageSize} />
-      )}
+      <PagedTable
+        list={list}
+        pageSize={pageSize}
+        onPageSize={setPageSize}
+        empty={<>No experiments{q ? ` matching “${q}”` : ''}. Runs without one go to “Default”.</>}
+        testId="experiments-table"
+        head={
+          <>
+            <th>Name</th>
+            <th>Description</th>
+            <th>Created</th>
+            <th>Last run</th>
+            <th>
+              <span className="sr-only">Actions</span>
+            </th>
+          </>
+        }
+        rows={(items) =>
+          items.map((x) => (
+            <tr key={x.experiment_id}>
+              <td>
+                <Link to={`/runs?experiment=${encodeURIComponent(x.experiment_id)}`}>{x.display_name}</Link>
+              </td>
+              <td className="muted clip">{x.description}</td>
+              <td className="nowrap">{formatTime(x.created_at)}</td>
+              <td className="nowrap">{formatTime(x.last_run_created_at)}</td>
+              <td className="nowrap right">
+                <Link className="btn btn-small" to={`/runs/new?experiment=${encodeURIComponent(x.experiment_id)}`}>
+                  Create run
+                </Link>{' '}
+                <ActionButton
+                  className="btn btn-small"
+                  onAction={async () => {
+                    await experimentAction(x.experiment_id, x.storage_state === 'ARCHIVED' ? 'unarchive' : 'archive');
+                    list.reload();
+                  }}
+                >
+                  {x.storage_state === 'ARCHIVED' ? 'Restore' : 'Archive'}
+                </ActionButton>
+              </td>
+            </tr>
+          ))
+        }
+      />
     </div>
   );
 }

@@ -1,7 +1,7 @@
 import { useRef, useState, type DragEvent } from 'react';
 import { filterParam, listPipelines, uploadPipeline } from '../api/endpoints';
 import { errorMessage } from '../api/client';
-import { Empty, ErrorBanner, Loading, Pager } from '../components/common';
+import { PagedTable } from '../components/common';
 import { formatBytes, formatTime } from '../lib/format';
 import { useDebounced, usePaged } from '../lib/usePaged';
 import { Link, navigate, setQuery, useLocation, useTitle } from '../router';
@@ -147,58 +147,41 @@ export function PipelinesPage() {
           />
         </label>
       </div>
-      <ErrorBanner error={list.error} onRetry={list.reload} />
-      {list.loading && !list.data ? (
-        <Loading />
-      ) : list.data && list.data.items.length === 0 ? (
-        <Empty>{q ? `No pipeline matches “${q}”.` : 'No pipelines yet: upload a compiled pipeline to start.'}</Empty>
-      ) : (
-        list.data && (
-          <div className="table-wrap">
-            <table className="table" data-testid="pipelines-table">
-              <thead>
-                <tr>
-                  <th>Name</th>
-                  <th>Description</th>
-                  <th>Created</th>
-                  <th>
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.items.map((p) => (
-                  <tr key={p.pipeline_id}>
-                    <td>
-                      <Link to={`/pipelines/${encodeURIComponent(p.pipeline_id)}`} data-testid="pipeline-link">
-                        {p.display_name || p.name}
-                      </Link>
-                    </td>
-                    <td className="muted clip">{p.description}</td>
-                    <td className="nowrap">{formatTime(p.created_at)}</td>
-                    <td className="nowrap right">
-                      <Link className="btn btn-small" to={`/runs/new?pipeline=${encodeURIComponent(p.pipeline_id)}`}>
-                        Create run
-                      </Link>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )
-      )}
-      {list.data && (
-        <Pager
-          page={list.page}
-          hasNext={list.hasNext}
-          onPrev={list.goPrev}
-          onNext={list.goNext}
-          total={list.data.total}
-          pageSize={pageSize}
-          onPageSize={setPageSize}
-        />
-      )}
+      <PagedTable
+        list={list}
+        pageSize={pageSize}
+        onPageSize={setPageSize}
+        empty={q ? `No pipeline matches “${q}”.` : 'No pipelines yet: upload a compiled pipeline to start.'}
+        testId="pipelines-table"
+        head={
+          <>
+            <th>Name</th>
+            <th>Description</th>
+            <th>Created</th>
+            <th>
+              <span className="sr-only">Actions</span>
+            </th>
+          </>
+        }
+        rows={(items) =>
+          items.map((p) => (
+            <tr key={p.pipeline_id}>
+              <td>
+                <Link to={`/pipelines/${encodeURIComponent(p.pipeline_id)}`} data-testid="pipeline-link">
+                  {p.display_name || p.name}
+                </Link>
+              </td>
+              <td className="muted clip">{p.description}</td>
+              <td className="nowrap">{formatTime(p.created_at)}</td>
+              <td className="nowrap right">
+                <Link className="btn btn-small" to={`/runs/new?pipeline=${encodeURIComponent(p.pipeline_id)}`}>
+                  Create run
+                </Link>
+              </td>
+            </tr>
+          ))
+        }
+      />
     </div>
   );
 }

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { deleteRecurringRun, listRecurringRuns, recurringRunAction } from '../api/endpoints';
 import type { RecurringRun } from '../api/types';
-import { ActionButton, Empty, ErrorBanner, Loading, Pager } from '../components/common';
+import { ActionButton, PagedTable } from '../components/common';
 import { formatDuration, formatTime } from '../lib/format';
 import { useNames } from '../lib/lookups';
 import { usePaged } from '../lib/usePaged';
@@ -32,78 +32,71 @@ export function RecurringRunsPage() {
           Create recurring run
         </Link>
       </div>
-      <ErrorBanner error={list.error} onRetry={list.reload} />
-      {list.loading && !list.data ? (
-        <Loading />
-      ) : list.data?.items.length === 0 ? (
-        <Empty>No recurring runs.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table className="table" data-testid="recurring-table">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Status</th>
-                <th>Trigger</th>
-                <th>Pipeline</th>
-                <th>Experiment</th>
-                <th>Created</th>
-                <th>
-                  <span className="sr-only">Actions</span>
-                </th>
+      <PagedTable
+        list={list}
+        pageSize={pageSize}
+        onPageSize={setPageSize}
+        empty="No recurring runs."
+        testId="recurring-table"
+        head={
+          <>
+            <th>Name</th>
+            <th>Status</th>
+            <th>Trigger</th>
+            <th>Pipeline</th>
+            <th>Experiment</th>
+            <th>Created</th>
+            <th>
+              <span className="sr-only">Actions</span>
+            </th>
+          </>
+        }
+        rows={(items) =>
+          items.map((r) => {
+            const pid = r.pipeline_version_reference?.pipeline_id;
+            const enabled = r.status === 'ENABLED';
+            return (
+              <tr key={r.recurring_run_id} data-recurring={r.recurring_run_id} data-status={r.status}>
+                <td>
+                  {r.display_name}
+                  {r.description && <div className="muted small">{r.description}</div>}
+                </td>
+                <td>
+                  <span className={`badge ${enabled ? 'state-succeeded' : 'state-skipped'}`}>{r.status.toLowerCase()}</span>
+                </td>
+                <td className="mono small">{describeTrigger(r.trigger)}</td>
+                <td>{pid ? <Link to={`/pipelines/${encodeURIComponent(pid)}`}>{names.pipelines?.get(pid) ?? pid.slice(0, 8)}</Link> : <span className="muted">inline</span>}</td>
+                <td>
+                  <Link to={`/runs?experiment=${encodeURIComponent(r.experiment_id)}`}>{names.experiments?.get(r.experiment_id) ?? r.experiment_id.slice(0, 8)}</Link>
+                </td>
+                <td className="nowrap">{formatTime(r.created_at)}</td>
+                <td className="nowrap right">
+                  <ActionButton
+                    className="btn btn-small"
+                    onAction={async () => {
+                      await recurringRunAction(r.recurring_run_id, enabled ? 'disable' : 'enable');
+                      list.reload();
+                    }}
+                    testid={enabled ? 'recurring-disable' : 'recurring-enable'}
+                  >
+                    {enabled ? 'Disable' : 'Enable'}
+                  </ActionButton>{' '}
+                  <ActionButton
+                    className="btn btn-small btn-danger"
+                    confirm={`Delete the recurring run “${r.display_name}”? Its runs are kept.`}
+                    onAction={async () => {
+                      await deleteRecurringRun(r.recurring_run_id);
+                      list.reload();
+                    }}
+                  >
+                    Delete
+                  </ActionButton>
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {list.data?.items.map((r) => {
-                const pid = r.pipeline_version_reference?.pipeline_id;
-                const enabled = r.status === 'ENABLED';
-                return (
-                  <tr key={r.recurring_run_id} data-recurring={r.recurring_run_id} data-status={r.status}>
-                    <td>
-                      {r.display_name}
-                      {r.description && <div className="muted small">{r.description}</div>}
-                    </td>
-                    <td>
-                      <span className={`badge ${enabled ? 'state-succeeded' : 'state-skipped'}`}>{r.status.toLowerCase()}</span>
-                    </td>
-                    <td className="mono small">{describeTrigger(r.trigger)}</td>
-                    <td>{pid ? <Link to={`/pipelines/${encodeURIComponent(pid)}`}>{names.pipelines?.get(pid) ?? pid.slice(0, 8)}</Link> : <span className="muted">inline</span>}</td>
-                    <td>
-                      <Link to={`/runs?experiment=${encodeURIComponent(r.experiment_id)}`}>{names.experiments?.get(r.experiment_id) ?? r.experiment_id.slice(0, 8)}</Link>
-                    </td>
-                    <td className="nowrap">{formatTime(r.created_at)}</td>
-                    <td className="nowrap right">
-                      <ActionButton
-                        className="btn btn-small"
-                        onAction={async () => {
-                          await recurringRunAction(r.recurring_run_id, enabled ? 'disable' : 'enable');
-                          list.reload();
-                        }}
-                        testid={enabled ? 'recurring-disable' : 'recurring-enable'}
-                      >
-                        {enabled ? 'Disable' : 'Enable'}
-                      </ActionButton>{' '}
-                      <ActionButton
-                        className="btn btn-small btn-danger"
-                        confirm={`Delete the recurring run “${r.display_name}”? Its runs are kept.`}
-                        onAction={async () => {
-                          await deleteRecurringRun(r.recurring_run_id);
-                          list.reload();
-                        }}
-                      >
-                        Delete
-                      </ActionButton>
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {list.data && (
-        <Pager page={list.page} hasNext={list.hasNext} onPrev={list.goPrev} onNext={list.goNext} total={list.data.total} pageSize={pageSize} onPageSize={setPageSize} />
-      )}
+            );
+          })
+        }
+      />
     </div>
   );
 }

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { filterParam, listRuns, WEIR, type Predicate } from '../api/endpoints';
 import { RUN_STATES, type Run } from '../api/types';
-import { Empty, ErrorBanner, Loading, Pager, StateBadge } from '../components/common';
+import { PagedTable, StateBadge } from '../components/common';
 import { between, formatDuration, formatTime } from '../lib/format';
 import { useNames } from '../lib/lookups';
 import { openEventStream } from '../lib/sse';
@@ -66,7 +66,6 @@ export function RunsPage() {
   const toggle = (id: string) =>
     setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : s.length >= MAX_COMPARE ? s : [...s, id]));
 
-  const rows = list.data?.items ?? [];
   const expName = experiment ? names.experiments?.get(experiment) ?? experiment : '';
   const compareHref = useMemo(() => `/compare?runs=${selected.map(encodeURIComponent).join(',')}`, [selected]);
 
@@ -134,93 +133,80 @@ export function RunsPage() {
           </button>
         )}
       </div>
-      <ErrorBanner error={list.error} onRetry={list.reload} />
-      {list.loading && !list.data ? (
-        <Loading />
-      ) : rows.length === 0 ? (
-        <Empty>
-          {q || state ? 'No run matches these filters.' : (
+      <PagedTable
+        list={list}
+        pageSize={pageSize}
+        onPageSize={setPageSize}
+        empty={
+          q || state ? (
+            'No run matches these filters.'
+          ) : (
             <>
               No runs yet. <Link to="/runs/new">Create one</Link> from an uploaded pipeline.
             </>
-          )}
-        </Empty>
-      ) : (
-        <div className="table-wrap">
-          <table className="table" data-testid="runs-table">
-            <thead>
-              <tr>
-                <th className="check">
-                  <span className="sr-only">Select</span>
-                </th>
-                <th>Name</th>
-                <th>State</th>
-                <th>Pipeline</th>
-                <th>Experiment</th>
-                <th>Created</th>
-                <th>Duration</th>
+          )
+        }
+        testId="runs-table"
+        head={
+          <>
+            <th className="check">
+              <span className="sr-only">Select</span>
+            </th>
+            <th>Name</th>
+            <th>State</th>
+            <th>Pipeline</th>
+            <th>Experiment</th>
+            <th>Created</th>
+            <th>Duration</th>
+          </>
+        }
+        rows={(items) =>
+          items.map((r: Run) => {
+            const pid = r.pipeline_version_reference?.pipeline_id;
+            return (
+              <tr key={r.run_id} data-run={r.run_id} data-state={r.state} className={selected.includes(r.run_id) ? 'is-selected' : undefined}>
+                <td className="check">
+                  <input
+                    type="checkbox"
+                    aria-label={`Select ${r.display_name}`}
+                    checked={selected.includes(r.run_id)}
+                    disabled={!selected.includes(r.run_id) && selected.length >= MAX_COMPARE}
+                    onChange={() => toggle(r.run_id)}
+                    data-testid="run-select"
+                  />
+                </td>
+                <td>
+                  <Link to={`/runs/${encodeURIComponent(r.run_id)}`} data-testid="run-link">
+                    {r.display_name}
+                  </Link>
+                  {r.recurring_run_id && (
+                    <span className="tag" title="started by a recurring run">
+                      recurring
+                    </span>
+                  )}
+                </td>
+                <td>
+                  <StateBadge state={r.state} />
+                </td>
+                <td>
+                  {pid ? (
+                    <Link to={`/pipelines/${encodeURIComponent(pid)}?version=${encodeURIComponent(r.pipeline_version_reference?.pipeline_version_id ?? '')}`}>
+                      {names.pipelines?.get(pid) ?? pid.slice(0, 8)}
+                    </Link>
+                  ) : (
+                    <span className="muted">inline spec</span>
+                  )}
+                </td>
+                <td>
+                  <Link to={`/runs?experiment=${encodeURIComponent(r.experiment_id)}`}>{names.experiments?.get(r.experiment_id) ?? r.experiment_id.slice(0, 8)}</Link>
+                </td>
+                <td className="nowrap">{formatTime(r.created_at)}</td>
+                <td className="nowrap">{formatDuration(between(r.created_at, r.finished_at))}</td>
               </tr>
-            </thead>
-            <tbody>
-              {rows.map((r: Run) => {
-                const pid = r.pipeline_version_reference?.pipeline_id;
-                return (
-                  <tr key={r.run_id} data-run={r.run_id} data-state={r.state} className={selected.includes(r.run_id) ? 'is-selected' : undefined}>
-                    <td className="check">
-                      <input
-                        type="checkbox"
-                        aria-label={`Select ${r.display_name}`}
-                        checked={selected.includes(r.run_id)}
-                        disabled={!selected.includes(r.run_id) && selected.length >= MAX_COMPARE}
-                        onChange={() => toggle(r.run_id)}
-                        data-testid="run-select"
-                      />
-                    </td>
-                    <td>
-                      <Link to={`/runs/${encodeURIComponent(r.run_id)}`} data-testid="run-link">
-                        {r.display_name}
-                      </Link>
-                      {r.recurring_run_id && (
-                        <span className="tag" title="started by a recurring run">
-                          recurring
-                        </span>
-                      )}
-                    </td>
-                    <td>
-                      <StateBadge state={r.state} />
-                    </td>
-                    <td>
-                      {pid ? (
-                        <Link to={`/pipelines/${encodeURIComponent(pid)}?version=${encodeURIComponent(r.pipeline_version_reference?.pipeline_version_id ?? '')}`}>
-                          {names.pipelines?.get(pid) ?? pid.slice(0, 8)}
-                        </Link>
-                      ) : (
-                        <span className="muted">inline spec</span>
-                      )}
-                    </td>
-                    <td>
-                      <Link to={`/runs?experiment=${encodeURIComponent(r.experiment_id)}`}>{names.experiments?.get(r.experiment_id) ?? r.experiment_id.slice(0, 8)}</Link>
-                    </td>
-                    <td className="nowrap">{formatTime(r.created_at)}</td>
-                    <td className="nowrap">{formatDuration(between(r.created_at, r.finished_at))}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {list.data && (
-        <Pager
-          page={list.page}
-          hasNext={list.hasNext}
-          onPrev={list.goPrev}
-          onNext={list.goNext}
-          total={list.data.total}
-          pageSize={pageSize}
-          onPageSize={setPageSize}
-        />
-      )}
+            );
+          })
+        }
+      />
       {selected.length > 0 && (
         <p className="muted small">
           {selected.length} selected for comparison (2 to {MAX_COMPARE}).{' '}
