@@ -27,11 +27,7 @@ function UploadVersion({ pipelineId, onDone }: { pipelineId: string; onDone: (ve
           <input value={name} onChange={(e) => setName(e.target.value)} maxLength={128} required data-testid="version-name" />
         </label>
       </div>
-      {error && (
-        <div className="banner banner-error" role="alert" data-testid="error-banner">
-          Upload failed: {error}
-        </div>
-      )}
+      <ErrorBanner title="Upload failed" error={error} />
       <div className="row-actions">
         <button
           type="button"

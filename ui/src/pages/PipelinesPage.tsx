@@ -1,7 +1,7 @@
 import { useRef, useState, type DragEvent } from 'react';
 import { filterParam, listPipelines, uploadPipeline } from '../api/endpoints';
 import { errorMessage } from '../api/client';
-import { PagedTable } from '../components/common';
+import { ErrorBanner, PagedTable } from '../components/common';
 import { formatBytes, formatTime } from '../lib/format';
 import { useDebounced, usePaged } from '../lib/usePaged';
 import { Link, navigate, setQuery, useLocation, useTitle } from '../router';
@@ -87,11 +87,7 @@ function UploadBox({ onUploaded }: { onUploaded: (id: string) => void }) {
           <input value={description} onChange={(e) => setDescription(e.target.value)} data-testid="upload-description" />
         </label>
       </div>
-      {error && (
-        <div className="banner banner-error" role="alert" data-testid="error-banner">
-          Upload failed: {error}
-        </div>
-      )}
+      <ErrorBanner title="Upload failed" error={error} />
       <div className="row-actions">
         <button type="button" className="btn btn-primary" disabled={!file || busy} onClick={submit} data-testid="upload-submit">
           {busy ? 'Uploading…' : 'Upload'}
