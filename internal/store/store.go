@@ -32,11 +32,25 @@ type Store struct {
 	stmts map[string]*sql.Stmt // the write path's prepared statements
 }
 
-// OpenSQLite opens (creating if needed) the SQLite database at path and
-// brings its schema up to date.
+// OpenSQLite opens (creating if needed, from a template: see seedSQLite)
+// the SQLite database at path and brings its schema up to date.
 func OpenSQLite(ctx context.Context, path string) (*Store, error) {
+	return openSQLite(ctx, path, true)
+}
+
+// openSQLite is OpenSQLite; without useTemplate, a missing database is
+// built by running every migration, as TestTemplateIsCurrent does to
+// check the template.
+func openSQLite(ctx context.Context, path string, useTemplate bool) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	seeded := false
+	if useTemplate {
+		var err error
+		if seeded, err = seedSQLite(path); err != nil {
+			return nil, err
+		}
 	}
 	dsn := sqliteURI(path) + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
 		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_txlock=immediate"
@@ -51,6 +65,12 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if seeded {
+		if err := restampSeeded(ctx, db); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open store %s: %w", path, err)
+		}
 	}
 	if err := migrate(ctx, db, goose.DialectSQLite3, sqliteMigrations, "migrations/sqlite"); err != nil {
 		db.Close()
