@@ -14,8 +14,10 @@ import (
 // allowed lists, for each package, the weir packages it may import.
 // Dependencies point inward: the domain (spec, run) imports no other weir
 // package; backends depend on the domain, never the reverse; only cli (and
-// later server) sees everything. "ui" is the module's top-level package of
-// the embedded web interface (../ui), which imports no weir package.
+// later server) sees everything. jsonenc, the JSON writer the journal and
+// the run summary share, imports no weir package either. "ui" is the
+// module's top-level package of the embedded web interface (../ui), which
+// imports no weir package.
 var allowed = map[string][]string{
 	"spec":                  {},
 	"run":                   {},
@@ -27,9 +29,10 @@ var allowed = map[string][]string{
 	"artifact":              {},
 	"store":                 {"run"},
 	"store/storetest":       {"run", "store"},
-	"journal":               {"run"},
+	"jsonenc":               {},
+	"journal":               {"run", "jsonenc"},
 	"engine":                {"spec", "run", "launch", "executor", "artifact", "journal"},
-	"report":                {"run", "spec", "launch"},
+	"report":                {"run", "spec", "launch", "jsonenc"},
 	"server":                {"spec", "run", "engine", "store", "report", "launch", "ui"},
 	"cli":                   {"*"},
 	"ui":                    {},

@@ -39,13 +39,25 @@ func writeSummary(w io.Writer, s *runSummary, tails bool) {
 // what json.Encoder with SetIndent("", "  ") writes. The indentation is
 // done here, in one pass over the compact encoding: encoding/json's own
 // indenter runs its full scanner over every byte, which for the summary
-// of a run of thousands of tasks cost three times the encoding itself.
+// of a run of thousands of tasks cost three times the encoding itself. A
+// run summary is encoded by its own encoder, which writes json.Marshal's
+// bytes without its reflection.
 func writeJSON(w io.Writer, v any) error {
-	raw, err := json.Marshal(v)
+	var raw []byte
+	var err error
+	if r, ok := v.(*report.Run); ok && r != nil {
+		// A task takes about half a kilobyte; starting near the final
+		// size spares copying the buffer as it grows.
+		raw, err = r.AppendJSON(make([]byte, 0, 1024+512*len(r.Tasks)))
+	} else {
+		raw, err = json.Marshal(v)
+	}
 	if err != nil {
 		return err
 	}
-	out := indentJSON(make([]byte, 0, len(raw)+len(raw)/2), raw, "  ")
+	// Indenting a summary nearly doubles it: its objects nest five deep
+	// and hold few short fields each.
+	out := indentJSON(make([]byte, 0, 2*len(raw)+1), raw, "  ")
 	_, err = w.Write(append(out, '\n'))
 	return err
 }

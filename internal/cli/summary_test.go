@@ -3,9 +3,29 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
+	"math"
 	"math/rand"
 	"testing"
+	"time"
+
+	"github.com/weir-dev/weir/internal/report"
+	"github.com/weir-dev/weir/internal/run"
 )
+
+// encoderJSON is what writeJSON must write: json.Encoder's indented
+// output.
+func encoderJSON(t testing.TB, v any) string {
+	t.Helper()
+	var want bytes.Buffer
+	enc := json.NewEncoder(&want)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return want.String()
+}
 
 // TestIndentJSONMatchesEncodingJSON: writeJSON's indentation is exactly
 // encoding/json's, on awkward values and on a real run summary.
@@ -87,6 +107,123 @@ func TestIndentJSONRandom(t *testing.T) {
 		}
 		if got.String() != want.String() {
 			t.Fatalf("writeJSON(%#v):\n got %q\nwant %q", v, got.String(), want.String())
+		}
+	}
+}
+
+// loopRun is the snapshot of a run with a loop of n iterations (about 2n
+// tasks): every body task takes parameters, most write an output parameter
+// and an artifact with metadata that a final task reads; some are retried,
+// some fail with an exit code, some are cached.
+func loopRun(n int) *run.Snapshot {
+	t0 := time.Date(2026, 11, 27, 8, 0, 0, 123456789, time.UTC)
+	s := &run.Snapshot{Run: &run.Run{ID: "run-1", PipelineName: "loops", DisplayName: "loops <nightly> & more", Phase: run.Failed,
+		Error: "task \"loop/7/work\" failed", Parameters: map[string]any{"n": int64(n), "ratio": 0.25, "tags": []any{"a", "\u2028"}},
+		PipelineRoot: "gs://bucket/root", CreatedAt: t0, FinishedAt: t0.Add(time.Duration(n) * time.Second)}}
+	add := func(id, path string, kind run.Kind, phase run.Phase) *run.TaskRun {
+		tr := &run.TaskRun{ID: id, Path: path, Kind: kind, Phase: phase, Inputs: map[string]any{}, Outputs: map[string]any{},
+			StartedAt: t0, FinishedAt: t0.Add(time.Duration(len(s.TaskRuns)) * time.Millisecond)}
+		s.TaskRuns = append(s.TaskRuns, tr)
+		return tr
+	}
+	try := func(tr *run.TaskRun, number, code int, msg string) {
+		a := &run.Attempt{ID: fmt.Sprintf("%s-a%d", tr.ID, number), TaskRunID: tr.ID, Number: number, Phase: run.Succeeded,
+			Error: msg, LogPath: fmt.Sprintf("/logs/%s/%d.log", tr.ID, number), StartedAt: t0, FinishedAt: tr.FinishedAt}
+		if code >= 0 {
+			a.ExitCode = &code
+		}
+		if msg != "" {
+			a.Phase = run.Failed
+		}
+		s.Attempts = append(s.Attempts, a)
+	}
+	add("loop", "loop", run.KindLoop, run.Failed)
+	for i := 0; i < n; i++ {
+		add(fmt.Sprint("it", i), fmt.Sprintf("loop/%d", i), run.KindIteration, run.Succeeded).Inputs["item"] = int64(i)
+	}
+	collect := add("collect", "collect", run.KindContainer, run.Skipped)
+	for i := 0; i < n; i++ {
+		w := add(fmt.Sprint("w", i), fmt.Sprintf("loop/%d/work", i), run.KindContainer, run.Succeeded)
+		w.Inputs["item"], w.Inputs["scale"] = int64(i), 1.5e-7
+		switch i % 10 {
+		case 7:
+			w.Phase, w.Error = run.Failed, "exit status 1: <stderr> & more"
+			try(w, 1, 1, "exit status 1")
+			try(w, 2, 1, w.Error)
+			continue
+		case 3:
+			w.Phase, w.CachedFrom = run.Cached, "old-attempt"
+		case 5:
+			try(w, 1, -1, "lost: node went away")
+			try(w, 2, 0, "")
+		default:
+			try(w, 1, 0, "")
+		}
+		w.Outputs["rows"], w.Outputs["score"] = int64(i*1000), float64(i)/7
+		id := fmt.Sprint("ar", i)
+		s.Artifacts = append(s.Artifacts, &run.Artifact{ID: id, URI: fmt.Sprintf("gs://bucket/work/%d/out", i), SchemaTitle: "system.Dataset",
+			Metadata: map[string]any{"rows": int64(i * 1000), "display": map[string]any{"name": fmt.Sprint("out <", i, ">")}}, Size: int64(i) * 4096})
+		s.Events = append(s.Events,
+			&run.ArtifactEvent{ArtifactID: id, TaskRunID: w.ID, Kind: run.EventOutput, Name: "out"},
+			&run.ArtifactEvent{ArtifactID: id, TaskRunID: collect.ID, Kind: run.EventInput, Name: "parts", Index: i})
+	}
+	return s
+}
+
+// TestWriteJSONRunSummary: a run summary, written by its own encoder, is
+// exactly what json.Encoder writes for it; so are the cases writeJSON
+// leaves to encoding/json.
+func TestWriteJSONRunSummary(t *testing.T) {
+	unfinished := loopRun(3)
+	unfinished.Run.FinishedAt = time.Time{}
+	for name, v := range map[string]any{
+		"loop":         summarize(loopRun(30)),
+		"unfinished":   summarize(unfinished),
+		"empty":        summarize(&run.Snapshot{Run: &run.Run{}}),
+		"zero":         &report.Run{},
+		"nil":          (*report.Run)(nil),
+		"value":        *summarize(loopRun(2)),
+		"list of runs": []*report.Run{summarize(loopRun(2))},
+	} {
+		var got bytes.Buffer
+		if err := writeJSON(&got, v); err != nil {
+			t.Fatal(err)
+		}
+		if want := encoderJSON(t, v); got.String() != want {
+			t.Errorf("%s: writeJSON wrote\n%s\njson.Encoder wrote\n%s", name, got.String(), want)
+		}
+	}
+	// What encoding/json refuses is refused, with its error.
+	bad := summarize(loopRun(2))
+	bad.Parameters = map[string]any{"x": math.NaN()}
+	_, want := json.Marshal(bad)
+	if err := writeJSON(io.Discard, bad); err == nil || err.Error() != want.Error() {
+		t.Errorf("NaN parameter: error %v, want %v", err, want)
+	}
+}
+
+// BenchmarkWriteJSON2000 writes the summary of a run of 1000 loop
+// iterations (about 2000 tasks), as `weir run -o json` does.
+func BenchmarkWriteJSON2000(b *testing.B) {
+	sum := summarize(loopRun(1000))
+	var buf bytes.Buffer
+	for b.Loop() {
+		buf.Reset()
+		if err := writeJSON(&buf, sum); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSummarizeWriteJSON2000 is the whole of `weir run -o json`'s
+// output for such a run: describing it, then writing it.
+func BenchmarkSummarizeWriteJSON2000(b *testing.B) {
+	snap := loopRun(1000)
+	var buf bytes.Buffer
+	for b.Loop() {
+		buf.Reset()
+		if err := writeJSON(&buf, summarize(snap)); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

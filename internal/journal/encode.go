@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
+	"github.com/weir-dev/weir/internal/jsonenc"
 	"github.com/weir-dev/weir/internal/run"
 )
 
@@ -13,7 +13,11 @@ import (
 // wire type (Read decodes it with encoding/json), without reflection: a
 // journal record is written for every round of every run, on the path
 // between a step ending and the next one starting. A test checks that both
-// encodings decode to the same changes.
+// encodings decode to the same changes. Strings are written by package
+// jsonenc without escaping HTML, as only weir reads them; parameter values
+// and times are written exactly as encoding/json writes them, so a time
+// encoding/json rejects is rejected here too rather than written into a
+// record that Read could not decode.
 
 func appendChanges(b []byte, c *run.Changes) ([]byte, error) {
 	var err error
@@ -53,11 +57,9 @@ func appendChanges(b []byte, c *run.Changes) ([]byte, error) {
 				b = append(b, `,"error":`...)
 				b = appendString(b, r.Error)
 			}
-			b = append(b, `,"started_at":`...)
-			b = appendTime(b, r.StartedAt)
-			b = append(b, `,"finished_at":`...)
-			b = appendTime(b, r.FinishedAt)
-			b = append(b, '}')
+			if b, err = appendTimes(b, timeField{`,"started_at":`, r.StartedAt}, timeField{`,"finished_at":`, r.FinishedAt}); err != nil {
+				return nil, err
+			}
 		}
 		b = append(b, ']')
 	}
@@ -67,16 +69,16 @@ func appendChanges(b []byte, c *run.Changes) ([]byte, error) {
 	if b, err = appendList(b, field, "task_runs", c.TaskRuns, appendTaskRun); err != nil {
 		return nil, err
 	}
-	if b, err = appendList(b, field, "new_attempts", c.NewAttempts, infallible(appendAttempt)); err != nil {
+	if b, err = appendList(b, field, "new_attempts", c.NewAttempts, appendAttempt); err != nil {
 		return nil, err
 	}
-	if b, err = appendList(b, field, "attempts", c.Attempts, infallible(appendAttempt)); err != nil {
+	if b, err = appendList(b, field, "attempts", c.Attempts, appendAttempt); err != nil {
 		return nil, err
 	}
 	if b, err = appendList(b, field, "new_artifacts", c.NewArtifacts, appendArtifact); err != nil {
 		return nil, err
 	}
-	if b, err = appendList(b, field, "events", c.Events, infallible(appendEvent)); err != nil {
+	if b, err = appendList(b, field, "events", c.Events, appendEvent); err != nil {
 		return nil, err
 	}
 	return append(b, '}'), nil
@@ -102,11 +104,6 @@ func appendList[T any](b []byte, field func([]byte, string) []byte, name string,
 	return append(b, ']'), nil
 }
 
-// infallible adapts an encoder that cannot fail to appendList.
-func infallible[T any](f func([]byte, *T) []byte) func([]byte, *T) ([]byte, error) {
-	return func(b []byte, r *T) ([]byte, error) { return f(b, r), nil }
-}
-
 func appendTaskRun(b []byte, t *run.TaskRun) ([]byte, error) {
 	var err error
 	b = append(b, `{"ID":`...)
@@ -128,27 +125,22 @@ func appendTaskRun(b []byte, t *run.TaskRun) ([]byte, error) {
 	b = append(b, `,"Error":`...)
 	b = appendString(b, t.Error)
 	b = append(b, `,"Inputs":`...)
-	if b, err = appendValues(b, t.Inputs); err != nil {
+	if b, err = jsonenc.AppendMap(b, t.Inputs); err != nil {
 		return nil, err
 	}
 	b = append(b, `,"Outputs":`...)
-	if b, err = appendValues(b, t.Outputs); err != nil {
+	if b, err = jsonenc.AppendMap(b, t.Outputs); err != nil {
 		return nil, err
 	}
 	b = append(b, `,"CacheKey":`...)
 	b = appendString(b, t.CacheKey)
 	b = append(b, `,"CachedFrom":`...)
 	b = appendString(b, t.CachedFrom)
-	b = append(b, `,"CreatedAt":`...)
-	b = appendTime(b, t.CreatedAt)
-	b = append(b, `,"StartedAt":`...)
-	b = appendTime(b, t.StartedAt)
-	b = append(b, `,"FinishedAt":`...)
-	b = appendTime(b, t.FinishedAt)
-	return append(b, '}'), nil
+	return appendTimes(b, timeField{`,"CreatedAt":`, t.CreatedAt}, timeField{`,"StartedAt":`, t.StartedAt},
+		timeField{`,"FinishedAt":`, t.FinishedAt})
 }
 
-func appendAttempt(b []byte, a *run.Attempt) []byte {
+func appendAttempt(b []byte, a *run.Attempt) ([]byte, error) {
 	b = append(b, `{"ID":`...)
 	b = appendString(b, a.ID)
 	b = append(b, `,"TaskRunID":`...)
@@ -169,13 +161,8 @@ func appendAttempt(b []byte, a *run.Attempt) []byte {
 	b = appendString(b, a.Error)
 	b = append(b, `,"LogPath":`...)
 	b = appendString(b, a.LogPath)
-	b = append(b, `,"CreatedAt":`...)
-	b = appendTime(b, a.CreatedAt)
-	b = append(b, `,"StartedAt":`...)
-	b = appendTime(b, a.StartedAt)
-	b = append(b, `,"FinishedAt":`...)
-	b = appendTime(b, a.FinishedAt)
-	return append(b, '}')
+	return appendTimes(b, timeField{`,"CreatedAt":`, a.CreatedAt}, timeField{`,"StartedAt":`, a.StartedAt},
+		timeField{`,"FinishedAt":`, a.FinishedAt})
 }
 
 func appendArtifact(b []byte, a *run.Artifact) ([]byte, error) {
@@ -191,19 +178,17 @@ func appendArtifact(b []byte, a *run.Artifact) ([]byte, error) {
 	b = append(b, `,"SchemaVersion":`...)
 	b = appendString(b, a.SchemaVersion)
 	b = append(b, `,"Metadata":`...)
-	if b, err = appendValues(b, a.Metadata); err != nil {
+	if b, err = jsonenc.AppendMap(b, a.Metadata); err != nil {
 		return nil, err
 	}
 	b = append(b, `,"Digest":`...)
 	b = appendString(b, a.Digest)
 	b = append(b, `,"Size":`...)
 	b = strconv.AppendInt(b, a.Size, 10)
-	b = append(b, `,"CreatedAt":`...)
-	b = appendTime(b, a.CreatedAt)
-	return append(b, '}'), nil
+	return appendTimes(b, timeField{`,"CreatedAt":`, a.CreatedAt})
 }
 
-func appendEvent(b []byte, e *run.ArtifactEvent) []byte {
+func appendEvent(b []byte, e *run.ArtifactEvent) ([]byte, error) {
 	b = append(b, `{"ArtifactID":`...)
 	b = appendString(b, e.ArtifactID)
 	b = append(b, `,"TaskRunID":`...)
@@ -216,84 +201,26 @@ func appendEvent(b []byte, e *run.ArtifactEvent) []byte {
 	b = appendString(b, e.Name)
 	b = append(b, `,"Index":`...)
 	b = strconv.AppendInt(b, int64(e.Index), 10)
-	b = append(b, `,"CreatedAt":`...)
-	b = appendTime(b, e.CreatedAt)
-	return append(b, '}')
+	return appendTimes(b, timeField{`,"CreatedAt":`, e.CreatedAt})
 }
 
-// appendValues writes a map of parameter values; values are arbitrary JSON
-// (strings, numbers, lists, structs), so they go through encoding/json,
-// except the common flat case of string values.
-func appendValues(b []byte, m map[string]any) ([]byte, error) {
-	if m == nil {
-		return append(b, "null"...), nil
-	}
-	flat := true
-	for _, v := range m {
-		if _, ok := v.(string); !ok {
-			flat = false
-			break
-		}
-	}
-	if !flat {
-		raw, err := json.Marshal(m)
-		if err != nil {
+// timeField is a record's timestamp with its key.
+type timeField struct {
+	key string // with the comma before it
+	t   time.Time
+}
+
+// appendTimes writes the timestamps that end a record, and closes it.
+func appendTimes(b []byte, fields ...timeField) ([]byte, error) {
+	var err error
+	for _, f := range fields {
+		b = append(b, f.key...)
+		if b, err = jsonenc.AppendTime(b, f.t); err != nil {
 			return nil, err
 		}
-		return append(b, raw...), nil
-	}
-	// Key order does not matter to the reader.
-	b = append(b, '{')
-	i := 0
-	for k, v := range m {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		i++
-		b = appendString(b, k)
-		b = append(b, ':')
-		b = appendString(b, v.(string))
 	}
 	return append(b, '}'), nil
 }
 
-func appendTime(b []byte, t time.Time) []byte {
-	b = append(b, '"')
-	b = t.AppendFormat(b, time.RFC3339Nano)
-	return append(b, '"')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString writes s as a JSON string. Invalid UTF-8 goes through
-// encoding/json, which replaces it the same way for every writer.
-func appendString(b []byte, s string) []byte {
-	if !utf8.ValidString(s) {
-		raw, _ := json.Marshal(s)
-		return append(b, raw...)
-	}
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		start = i + 1
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
+// appendString writes s as a JSON string, without escaping HTML.
+func appendString(b []byte, s string) []byte { return jsonenc.AppendStringNoHTML(b, s) }

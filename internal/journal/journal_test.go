@@ -3,6 +3,7 @@ package journal
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -71,6 +72,28 @@ func TestEncoderMatchesEncodingJSON(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("decoded differently:\n own %s\n ref %s", mine, ref)
+		}
+	}
+}
+
+// TestEncoderRejectsWhatEncodingJSONRejects: a time RFC 3339 cannot
+// express, or a NaN parameter, fails the append as it fails json.Marshal,
+// rather than going into a record Read could not decode.
+func TestEncoderRejectsWhatEncodingJSONRejects(t *testing.T) {
+	far := time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+	for name, c := range map[string]*run.Changes{
+		"task run":  {TaskRuns: []*run.TaskRun{{ID: "t", FinishedAt: far}}},
+		"run":       {Runs: []*run.Run{{ID: "r", StartedAt: far}}},
+		"attempt":   {NewAttempts: []*run.Attempt{{ID: "a", CreatedAt: far}}},
+		"artifact":  {NewArtifacts: []*run.Artifact{{ID: "ar", CreatedAt: far}}},
+		"event":     {Events: []*run.ArtifactEvent{{ArtifactID: "ar", CreatedAt: far}}},
+		"parameter": {TaskRuns: []*run.TaskRun{{ID: "t", Outputs: map[string]any{"x": []any{math.NaN()}}}}},
+	} {
+		if _, err := json.Marshal(reflectWire(c)); err == nil {
+			t.Fatalf("%s: encoding/json accepts it", name)
+		}
+		if b, err := appendChanges(nil, c); err == nil {
+			t.Errorf("%s: encoded as %s, want an error", name, b)
 		}
 	}
 }
