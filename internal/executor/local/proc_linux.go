@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -117,7 +118,7 @@ func (s procStat) dead() bool { return s.State == 'Z' || s.State == 'X' || s.Sta
 // longer exists is not an error. It refuses ids that would address the
 // caller's own group or all processes.
 func signalGroup(pgid int, sig syscall.Signal) error {
-	if pgid <= 1 || pgid == syscall.Getpgrp() {
+	if pgid <= 1 || pgid == ownGroup() {
 		return fmt.Errorf("refusing to signal process group %d", pgid)
 	}
 	err := syscall.Kill(-pgid, sig)
@@ -126,6 +127,10 @@ func signalGroup(pgid int, sig syscall.Signal) error {
 	}
 	return nil
 }
+
+// ownGroup returns weir's own process group id, asked once: weir never
+// changes its group, and every attempt that ends signals its group.
+var ownGroup = sync.OnceValue(syscall.Getpgrp)
 
 // openPidfd returns a non-blocking pidfd for pid registered with the Go
 // runtime's poller, or an error when the kernel (or a sandbox) does not
