@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -129,19 +128,18 @@ func (e *env) run(ctx context.Context, file string, f *runFlags) error {
 }
 
 // tuneRuntime tunes the Go runtime of the weir process for a command that
-// drives a run to its end (unless GOGC or GOMAXPROCS say otherwise). Weir only coordinates: the
-// machine's cores belong to the steps, and every CPU cycle weir spends on a
-// run of thousands of short steps is taken from them.
-//   - The garbage collector runs less often: such a run allocates steadily
-//     and collections cost a noticeable share of weir's CPU time. The heap
-//     may grow to five times what is live instead of twice, a few tens of
-//     MiB for the largest runs.
-//   - Go code runs on one thread at a time: weir's goroutines (the engine,
-//     the store writer, starting processes) need far less than a core, and
-//     with more the runtime keeps extra threads spinning for work, which
-//     cost about a tenth of weir's CPU time on a 2-core machine running a
-//     loop of short steps. System calls that block (waiting for a process,
-//     writing the store) still run on threads of their own.
+// drives a run to its end (unless GOGC says otherwise). Weir only
+// coordinates: the machine's cores belong to the steps, and every CPU
+// cycle weir spends on a run of thousands of short steps is taken from
+// them. The garbage collector runs less often: such a run allocates
+// steadily and collections cost a noticeable share of weir's CPU time. The
+// heap may grow to five times what is live instead of twice, a few tens of
+// MiB for the largest runs.
+//
+// Go code keeps running on as many threads as there are CPUs. With one,
+// starting a process (the thread waits until the child has executed its
+// program) and the store writer's batches held up everything else: ends
+// of steps went unnoticed and slots stayed empty for milliseconds.
 //
 // The server keeps the runtime's defaults.
 func (e *env) tuneRuntime() {
@@ -150,9 +148,6 @@ func (e *env) tuneRuntime() {
 	}
 	if e.getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
-	}
-	if e.getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(1)
 	}
 }
 
