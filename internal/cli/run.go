@@ -116,6 +116,8 @@ func (e *env) run(ctx context.Context, file string, f *runFlags) error {
 	log := e.logger(f.verbose)
 	eng := e.newEngine(st, home, engine.Config{Parallelism: f.parallelism, Logger: log, Observe: view.observer()})
 
+	eng.UsePipeline(r.ID, p)
+
 	sigCtx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	view.start(r)

@@ -78,6 +78,45 @@ type Engine struct {
 
 	mu     sync.Mutex
 	routes map[string]chan string // attempt id -> the channel of the run that owns it
+	// decoded holds pipelines decoded when their runs were submitted, by
+	// run id, until the runs are driven (see UsePipeline).
+	decoded map[string]*spec.Pipeline
+}
+
+// maxDecoded bounds the pipelines kept for runs not driven yet; past it a
+// run's spec is decoded again when it is driven.
+const maxDecoded = 64
+
+// UsePipeline hands the engine the pipeline Prepare decoded from a run's
+// spec, for the run's next drive, which then need not decode the stored
+// spec again (for a pipeline with a long list of loop items that is a few
+// milliseconds). The caller must not use p afterwards.
+func (e *Engine) UsePipeline(runID string, p *spec.Pipeline) {
+	if p == nil {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.decoded == nil {
+		e.decoded = map[string]*spec.Pipeline{}
+	}
+	if len(e.decoded) < maxDecoded {
+		e.decoded[runID] = p
+	}
+}
+
+// pipeline returns the decoded spec of a stored run: the one handed over by
+// UsePipeline, once, or else the stored spec decoded.
+func (e *Engine) pipeline(r *run.Run) (*spec.Pipeline, error) {
+	e.mu.Lock()
+	p := e.decoded[r.ID]
+	delete(e.decoded, r.ID)
+	e.mu.Unlock()
+	if p != nil {
+		return p, nil
+	}
+	p, _, err := spec.Decode(r.SpecFile, r.Spec)
+	return p, err
 }
 
 // New returns an engine. envs may be nil, in which case every command runs
@@ -165,7 +204,7 @@ func (e *Engine) drive(ctx context.Context, runID string, cancel <-chan struct{}
 	if err != nil {
 		return nil, nil, fmt.Errorf("load run %s: %w", runID, err)
 	}
-	pipe, _, err := spec.Decode(snap.Run.SpecFile, snap.Run.Spec)
+	pipe, err := e.pipeline(snap.Run)
 	if err != nil {
 		return nil, nil, fmt.Errorf("run %s: stored spec no longer decodes: %w", runID, err)
 	}

@@ -130,7 +130,7 @@ func (sc *Scheduler) fire(ctx context.Context, rr *run.RecurringRun) error {
 				return nil // waits for a run to end
 			}
 		}
-		r, _, _, err := Prepare(Submission{
+		r, pipe, _, err := Prepare(Submission{
 			Spec: rr.Spec, SpecFile: rr.DisplayName, Params: rr.Parameters, PipelineRoot: rr.PipelineRoot,
 			DisplayName: rr.DisplayName + "-" + at.UTC().Format("20060102150405"),
 		})
@@ -147,6 +147,9 @@ func (sc *Scheduler) fire(ctx context.Context, rr *run.RecurringRun) error {
 			return nil
 		}
 		rr.LastScheduledAt = at
+		if sc.svc != nil {
+			sc.svc.eng.UsePipeline(r.ID, pipe)
+		}
 		sc.log.Info("recurring run fired", slog.String("recurring_run_id", rr.ID), slog.String("run_id", r.ID), slog.Time("scheduled_at", at))
 		if sc.svc != nil {
 			sc.svc.Wake()

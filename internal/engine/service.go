@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/weir-dev/weir/internal/run"
+	"github.com/weir-dev/weir/internal/spec"
 )
 
 // ServiceStore is what a Service needs beyond the engine's Store.
@@ -151,11 +152,13 @@ func (s *Service) Active() []string {
 	return out
 }
 
-// Submit stores a run and wakes the scheduler.
-func (s *Service) Submit(ctx context.Context, r *run.Run) error {
+// Submit stores a run and wakes the scheduler. p, if not nil, is the
+// run's pipeline as Prepare decoded it (see Engine.UsePipeline).
+func (s *Service) Submit(ctx context.Context, r *run.Run, p *spec.Pipeline) error {
 	if err := s.store.Apply(ctx, &run.Changes{NewRuns: []*run.Run{r}}); err != nil {
 		return err
 	}
+	s.eng.UsePipeline(r.ID, p)
 	s.Wake()
 	return nil
 }

@@ -255,7 +255,7 @@ func (s *Server) createRun(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	rr, _, _, err := engine.Prepare(sub)
+	rr, pipe, _, err := engine.Prepare(sub)
 	if err != nil {
 		writeError(w, invalidInput(err))
 		return
@@ -265,7 +265,7 @@ func (s *Server) createRun(w http.ResponseWriter, r *http.Request) {
 	if in.DisplayName == "" {
 		rr.DisplayName = rr.PipelineName + " " + rr.CreatedAt.Format("2006-01-02 15:04:05")
 	}
-	if err := s.svc.Submit(ctx, rr); err != nil {
+	if err := s.svc.Submit(ctx, rr, pipe); err != nil {
 		writeError(w, err)
 		return
 	}
