@@ -27,7 +27,7 @@ var allowed = map[string][]string{
 	"executor/executortest": {"executor"},
 	"pyenv":                 {},
 	"artifact":              {},
-	"store":                 {"run"},
+	"store":                 {"run", "jsonenc"},
 	"store/storetest":       {"run", "store"},
 	"jsonenc":               {},
 	"journal":               {"run", "jsonenc"},

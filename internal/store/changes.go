@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/weir-dev/weir/internal/jsonenc"
 	"github.com/weir-dev/weir/internal/run"
 )
 
@@ -232,15 +233,17 @@ func (s *Store) checkUpdate(ctx context.Context, tx *sqlTx, res sql.Result, err 
 }
 
 func encodeIO(t *run.TaskRun) (string, string, error) {
-	in, err := json.Marshal(orEmpty(t.Inputs))
+	// Both maps go into one buffer, without reflection: the writer encodes
+	// them for every task run of every batch.
+	b, err := jsonenc.AppendMap(nil, orEmpty(t.Inputs))
 	if err != nil {
 		return "", "", fmt.Errorf("encode task run %s inputs: %w", t.Path, err)
 	}
-	out, err := json.Marshal(orEmpty(t.Outputs))
-	if err != nil {
+	n := len(b)
+	if b, err = jsonenc.AppendMap(b, orEmpty(t.Outputs)); err != nil {
 		return "", "", fmt.Errorf("encode task run %s outputs: %w", t.Path, err)
 	}
-	return string(in), string(out), nil
+	return string(b[:n]), string(b[n:]), nil
 }
 
 func orEmpty(m map[string]any) map[string]any {
