@@ -9,8 +9,8 @@ import (
 	"math"
 	"reflect"
 	"sort"
-	"strconv"
 	"strings"
+	"sync"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -42,18 +42,18 @@ func Decode(file string, data []byte) (*Pipeline, []Warning, error) {
 		}
 		root = inner
 	}
+	// The direct decoder handles the documents the compiler writes; anything
+	// it is not certain about goes through encoding/json, whose result and
+	// errors are the reference (see direct.go).
 	p := &Pipeline{}
-	raw, err := json.Marshal(root)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: re-encode: %w", file, err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(p); err != nil {
-		return nil, nil, &ValidationError{Errors: []*FieldError{{File: file, Path: jsonErrorPath(err), Msg: jsonErrorMsg(err)}}}
+	if !decodeDirect(root, p) {
+		p = &Pipeline{}
+		if err := decodeJSON(file, root, p); err != nil {
+			return nil, nil, err
+		}
 	}
 	var warns []Warning
-	unknownFields(reflect.TypeOf(*p), root, "", func(path string) {
+	unknownFields(reflect.TypeOf(*p), root, make(docPath, 0, 16), func(path string) {
 		warns = append(warns, Warning{File: file, Path: path, Msg: "field not understood by weir; ignored"})
 	})
 	if len(docs) == 2 && docs[1] != nil {
@@ -69,6 +69,21 @@ func Decode(file string, data []byte) (*Pipeline, []Warning, error) {
 		return nil, warns, err
 	}
 	return p, warns, nil
+}
+
+// decodeJSON decodes root into p through a JSON encoding, with numbers in
+// untyped fields kept as json.Number.
+func decodeJSON(file string, root map[string]any, p *Pipeline) error {
+	raw, err := json.Marshal(root)
+	if err != nil {
+		return fmt.Errorf("%s: re-encode: %w", file, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(p); err != nil {
+		return &ValidationError{Errors: []*FieldError{{File: file, Path: jsonErrorPath(err), Msg: jsonErrorMsg(err)}}}
+	}
+	return nil
 }
 
 // splitDocuments decodes every YAML document in data into plain Go values
@@ -87,7 +102,7 @@ func splitDocuments(file string, data []byte) ([]any, error) {
 			return nil, &ValidationError{Errors: []*FieldError{{File: file, Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}}}
 		}
 		e := &errs{file: file}
-		v := nodeValue(&n, "", e)
+		v := nodeValue(&n, make(docPath, 0, 16), e)
 		if err := e.err(); err != nil {
 			return nil, err
 		}
@@ -98,7 +113,9 @@ func splitDocuments(file string, data []byte) ([]any, error) {
 	return docs, nil
 }
 
-func nodeValue(n *yaml.Node, path string, e *errs) any {
+// nodeValue converts the YAML node n, found at path, into a plain value,
+// reporting problems to e.
+func nodeValue(n *yaml.Node, path docPath, e *errs) any {
 	switch n.Kind {
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
@@ -111,18 +128,17 @@ func nodeValue(n *yaml.Node, path string, e *errs) any {
 		m := make(map[string]any, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i].Value
-			kp := join(path, k)
 			if _, dup := m[k]; dup {
-				e.add(kp, "duplicate key %q (line %d)", k, n.Content[i].Line)
+				e.addAt(path.key(k), "duplicate key %q (line %d)", k, n.Content[i].Line)
 				continue
 			}
-			m[k] = nodeValue(n.Content[i+1], kp, e)
+			m[k] = nodeValue(n.Content[i+1], path.key(k), e)
 		}
 		return m
 	case yaml.SequenceNode:
 		l := make([]any, len(n.Content))
 		for i, c := range n.Content {
-			l[i] = nodeValue(c, fmt.Sprintf("%s[%d]", path, i), e)
+			l[i] = nodeValue(c, path.elem(i), e)
 		}
 		return l
 	case yaml.ScalarNode:
@@ -131,14 +147,14 @@ func nodeValue(n *yaml.Node, path string, e *errs) any {
 	return nil
 }
 
-func scalarValue(n *yaml.Node, path string, e *errs) any {
+func scalarValue(n *yaml.Node, path docPath, e *errs) any {
 	switch n.ShortTag() {
 	case "!!null":
 		return nil
 	case "!!bool":
 		var b bool
 		if err := n.Decode(&b); err != nil {
-			e.add(path, "invalid boolean %q", n.Value)
+			e.addAt(path, "invalid boolean %q", n.Value)
 		}
 		return b
 	case "!!int":
@@ -146,7 +162,7 @@ func scalarValue(n *yaml.Node, path string, e *errs) any {
 		if err := n.Decode(&i); err != nil {
 			var f float64
 			if err2 := n.Decode(&f); err2 != nil {
-				e.add(path, "invalid integer %q", n.Value)
+				e.addAt(path, "invalid integer %q", n.Value)
 			}
 			return f
 		}
@@ -154,10 +170,10 @@ func scalarValue(n *yaml.Node, path string, e *errs) any {
 	case "!!float":
 		var f float64
 		if err := n.Decode(&f); err != nil {
-			e.add(path, "invalid number %q", n.Value)
+			e.addAt(path, "invalid number %q", n.Value)
 		}
 		if math.IsInf(f, 0) || math.IsNaN(f) {
-			e.add(path, "number %q cannot be represented in JSON", n.Value)
+			e.addAt(path, "number %q cannot be represented in JSON", n.Value)
 			return nil
 		}
 		return f
@@ -167,7 +183,7 @@ func scalarValue(n *yaml.Node, path string, e *errs) any {
 
 // unknownFields walks a decoded document alongside the Go type it was
 // decoded into and calls report for every key the type does not declare.
-func unknownFields(t reflect.Type, v any, path string, report func(string)) {
+func unknownFields(t reflect.Type, v any, path docPath, report func(string)) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -186,10 +202,10 @@ func unknownFields(t reflect.Type, v any, path string, report func(string)) {
 		for _, k := range keys {
 			f, ok := fields[k]
 			if !ok {
-				report(join(path, k))
+				report(path.key(k).String())
 				continue
 			}
-			unknownFields(f.Type, m[k], join(path, k), report)
+			unknownFields(f.Type, m[k], path.key(k), report)
 		}
 	case reflect.Map:
 		m, ok := v.(map[string]any)
@@ -197,7 +213,7 @@ func unknownFields(t reflect.Type, v any, path string, report func(string)) {
 			return
 		}
 		for k, e := range m {
-			unknownFields(t.Elem(), e, join(path, k), report)
+			unknownFields(t.Elem(), e, path.key(k), report)
 		}
 	case reflect.Slice:
 		l, ok := v.([]any)
@@ -205,12 +221,26 @@ func unknownFields(t reflect.Type, v any, path string, report func(string)) {
 			return
 		}
 		for i, e := range l {
-			unknownFields(t.Elem(), e, path+"["+strconv.Itoa(i)+"]", report)
+			unknownFields(t.Elem(), e, path.elem(i), report)
 		}
 	}
 }
 
+// fieldCache holds jsonFields' answer per struct type: unknownFields asks
+// once for every mapping in a document, and the answer never changes.
+var fieldCache sync.Map // reflect.Type -> map[string]reflect.StructField
+
+// jsonFields maps the JSON names of t's fields to the fields. The map is
+// shared and must not be modified.
 func jsonFields(t reflect.Type) map[string]reflect.StructField {
+	if m, ok := fieldCache.Load(t); ok {
+		return m.(map[string]reflect.StructField)
+	}
+	m, _ := fieldCache.LoadOrStore(t, structFields(t))
+	return m.(map[string]reflect.StructField)
+}
+
+func structFields(t reflect.Type) map[string]reflect.StructField {
 	out := make(map[string]reflect.StructField, t.NumField())
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)

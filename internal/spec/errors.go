@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -64,6 +65,12 @@ func (e *errs) add(path, format string, args ...any) {
 	e.list = append(e.list, &FieldError{File: e.file, Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
+// addAt is add for a path that has not been rendered yet; the text is only
+// built here, when a problem is actually reported.
+func (e *errs) addAt(path docPath, format string, args ...any) {
+	e.add(path.String(), format, args...)
+}
+
 func (e *errs) err() error {
 	if len(e.list) == 0 {
 		return nil
@@ -77,14 +84,59 @@ func join(base string, keys ...string) string {
 	var b strings.Builder
 	b.WriteString(base)
 	for _, k := range keys {
-		if plainKey(k) {
-			if b.Len() > 0 {
-				b.WriteByte('.')
-			}
-			b.WriteString(k)
-		} else {
-			fmt.Fprintf(&b, "[%q]", k)
+		writeKey(&b, k)
+	}
+	return b.String()
+}
+
+// writeKey appends one mapping key to a path being built in b, as join
+// does.
+func writeKey(b *strings.Builder, k string) {
+	if plainKey(k) {
+		if b.Len() > 0 {
+			b.WriteByte('.')
 		}
+		b.WriteString(k)
+	} else {
+		fmt.Fprintf(b, "[%q]", k)
+	}
+}
+
+// docPath is the position of a value in a document: the mapping keys and
+// sequence indexes that lead to it from the root. Walking a document builds
+// one for every node, but almost none of them is ever shown, so a docPath
+// is rendered as text (by String) only when a problem or warning names it:
+// rendering the text for every node would be a large share of the time
+// spent decoding a spec with a long list.
+//
+// A walk extends its node's path with key or index for each child, so the
+// children of a node share one backing array, each overwriting the step of
+// the sibling before it. That is what makes a step cost no allocation, and
+// it is safe because a docPath is only read while its node is being walked:
+// it must not be kept.
+type docPath []pathStep
+
+type pathStep struct {
+	key   string // the mapping key, if index < 0
+	index int    // the sequence index, or -1 for a key
+}
+
+func (p docPath) key(k string) docPath { return append(p, pathStep{key: k, index: -1}) }
+
+func (p docPath) elem(i int) docPath { return append(p, pathStep{index: i}) }
+
+// String renders the path exactly as join (for keys) and "%s[%d]" (for
+// indexes) would have built it step by step.
+func (p docPath) String() string {
+	var b strings.Builder
+	for _, s := range p {
+		if s.index >= 0 {
+			b.WriteByte('[')
+			b.WriteString(strconv.Itoa(s.index))
+			b.WriteByte(']')
+			continue
+		}
+		writeKey(&b, s.key)
 	}
 	return b.String()
 }

@@ -159,6 +159,9 @@ func parseJSON(s string) any {
 // canonical rewrites whole numbers inside a list or struct as integers:
 // JSON does not tell 1 from 1.0, and YAML defaults written by the compiler
 // (e.g. [1.0, 2.0] for [1, 2]) should reach a step as the user wrote them.
+// v must already be normalized (every caller has just done so): normalizing
+// it again would copy a long default list once more for nothing. The result
+// shares no list or map with v.
 func canonical[T any](v T) T {
 	var walk func(any) any
 	walk = func(v any) any {
@@ -182,7 +185,7 @@ func canonical[T any](v T) T {
 		}
 		return v
 	}
-	return walk(normalize(any(v))).(T)
+	return walk(any(v)).(T)
 }
 
 // normalize turns json.Number and the integer kinds into int64 or float64,
