@@ -27,9 +27,10 @@ func encoderJSON(t testing.TB, v any) string {
 	return want.String()
 }
 
-// TestIndentJSONMatchesEncodingJSON: writeJSON's indentation is exactly
-// encoding/json's, on awkward values and on a real run summary.
-func TestIndentJSONMatchesEncodingJSON(t *testing.T) {
+// TestWriteJSONMatchesEncodingJSON: writeJSON's indentation is exactly
+// encoding/json's, on awkward values, which it indents after json.Marshal
+// encoded them, and on a run summary, which its encoder indents.
+func TestWriteJSONMatchesEncodingJSON(t *testing.T) {
 	code := 3
 	values := []any{
 		map[string]any{},
@@ -59,54 +60,59 @@ func TestIndentJSONMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
-func TestIndentJSONRandom(t *testing.T) {
+// randomString is made of the bytes an indenter must not mistake for
+// structure: brackets, commas, colons, quotes and backslashes, and of
+// characters encoding/json escapes.
+func randomString(rng *rand.Rand) string {
+	alphabet := []rune(`ab{}[],:"\ <&>` + "\n\t\x01é☃\u2028")
+	r := make([]rune, rng.Intn(6))
+	for i := range r {
+		r[i] = alphabet[rng.Intn(len(alphabet))]
+	}
+	return string(r)
+}
+
+// randomJSON builds a value as decoding JSON yields it, empty lists and
+// objects included.
+func randomJSON(rng *rand.Rand, depth int) any {
+	switch k := rng.Intn(7); {
+	case depth > 3 || k == 0:
+		return randomString(rng)
+	case k == 1:
+		return rng.NormFloat64() * 1e6
+	case k == 2:
+		return rng.Intn(2) == 0
+	case k == 3:
+		return nil
+	case k == 4:
+		l := make([]any, rng.Intn(4))
+		for i := range l {
+			l[i] = randomJSON(rng, depth+1)
+		}
+		return l
+	default:
+		return randomMap(rng, depth)
+	}
+}
+
+func randomMap(rng *rand.Rand, depth int) map[string]any {
+	m := map[string]any{}
+	for i := rng.Intn(4); i > 0; i-- {
+		m[randomString(rng)] = randomJSON(rng, depth+1)
+	}
+	return m
+}
+
+func TestWriteJSONRandom(t *testing.T) {
 	rng := rand.New(rand.NewSource(7))
-	alphabet := []rune(`ab{}[],:"\ ` + "\n\t\x01é☃\u2028")
-	str := func() string {
-		r := make([]rune, rng.Intn(6))
-		for i := range r {
-			r[i] = alphabet[rng.Intn(len(alphabet))]
-		}
-		return string(r)
-	}
-	var gen func(depth int) any
-	gen = func(depth int) any {
-		switch k := rng.Intn(7); {
-		case depth > 3 || k == 0:
-			return str()
-		case k == 1:
-			return rng.NormFloat64() * 1e6
-		case k == 2:
-			return rng.Intn(2) == 0
-		case k == 3:
-			return nil
-		case k == 4:
-			l := make([]any, rng.Intn(4))
-			for i := range l {
-				l[i] = gen(depth + 1)
-			}
-			return l
-		default:
-			m := map[string]any{}
-			for i := rng.Intn(4); i > 0; i-- {
-				m[str()] = gen(depth + 1)
-			}
-			return m
-		}
-	}
 	for i := 0; i < 2000; i++ {
-		v := gen(0)
-		var want, got bytes.Buffer
-		enc := json.NewEncoder(&want)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(v); err != nil {
-			t.Fatal(err)
-		}
+		v := randomJSON(rng, 0)
+		var got bytes.Buffer
 		if err := writeJSON(&got, v); err != nil {
 			t.Fatal(err)
 		}
-		if got.String() != want.String() {
-			t.Fatalf("writeJSON(%#v):\n got %q\nwant %q", v, got.String(), want.String())
+		if want := encoderJSON(t, v); got.String() != want {
+			t.Fatalf("writeJSON(%#v):\n got %q\nwant %q", v, got.String(), want)
 		}
 	}
 }
@@ -199,6 +205,31 @@ func TestWriteJSONRunSummary(t *testing.T) {
 	_, want := json.Marshal(bad)
 	if err := writeJSON(io.Discard, bad); err == nil || err.Error() != want.Error() {
 		t.Errorf("NaN parameter: error %v, want %v", err, want)
+	}
+}
+
+// TestWriteJSONRandomSummaries: summaries of loop runs whose parameters,
+// task inputs and outputs and artifact metadata are random values, nested
+// and empty, are written as json.Encoder writes them.
+func TestWriteJSONRandomSummaries(t *testing.T) {
+	rng := rand.New(rand.NewSource(8))
+	for i := 0; i < 300; i++ {
+		s := loopRun(1 + rng.Intn(12))
+		s.Run.Parameters = randomMap(rng, 0)
+		for _, tr := range s.TaskRuns {
+			tr.Inputs, tr.Outputs = randomMap(rng, 1), randomMap(rng, 1)
+		}
+		for _, a := range s.Artifacts {
+			a.Metadata = randomMap(rng, 0)
+		}
+		sum := summarize(s)
+		var got bytes.Buffer
+		if err := writeJSON(&got, sum); err != nil {
+			t.Fatal(err)
+		}
+		if want := encoderJSON(t, sum); got.String() != want {
+			t.Fatalf("writeJSON wrote\n%s\njson.Encoder wrote\n%s", got.String(), want)
+		}
 	}
 }
 

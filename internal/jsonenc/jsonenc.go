@@ -1,12 +1,12 @@
 // Package jsonenc writes JSON by appending to a byte slice, without
 // reflection, producing exactly the bytes encoding/json writes for the
-// same values. Weir encodes two things often enough for encoding/json's
-// reflection to show: the journal record written after every round of a
-// run, and the summary of a run, which for a loop of thousands of
-// iterations holds thousands of tasks. Both are made of strings, times
-// and parameter values decoded from JSON, which is all this package
-// handles; anything else is left to encoding/json, so that the output
-// never depends on which encoder wrote it.
+// same values, compact or indented. Weir encodes two things often enough
+// for encoding/json's reflection to show: the journal record written
+// after every round of a run, and the summary of a run, which for a loop
+// of thousands of iterations holds thousands of tasks. Both are made of
+// strings, times and parameter values decoded from JSON, which is all
+// this package handles; anything else is left to encoding/json, so that
+// the output never depends on which encoder wrote it.
 package jsonenc
 
 import (
@@ -165,6 +165,170 @@ func AppendFloat(b []byte, f float64, bits int) ([]byte, error) {
 // depth encoding/json takes over, and reports the cycle as it would.
 const maxDepth = 500
 
+// An Encoder lays out the JSON it appends either compact, as json.Marshal
+// writes it, or indented, as a json.Encoder with SetIndent("", indent)
+// writes it (without the final newline). Indenting as the values are
+// written spares a second pass over the compact bytes and a second buffer,
+// which for the summary of a run of thousands of tasks cost as much as
+// encoding it.
+//
+// Besides encoding values, an Encoder lays out the brackets, commas and
+// keys of objects encoded by hand (Field, Open, Comma, Colon, Close), so
+// that one hand-written encoder serves both layouts. In the indented
+// layout it keeps track of how deeply the output is nested; after an
+// error that depth is lost, and the Encoder must not be used again.
+//
+// The zero Encoder is compact.
+type Encoder struct {
+	indent string
+	// lines is a newline followed by indent repeated: a line break at
+	// depth d is its first 1+d*len(indent) bytes, appended at once
+	// rather than one indent at a time.
+	lines []byte
+	depth int
+}
+
+// NewEncoder returns an Encoder that indents by indent per level, or a
+// compact one when indent is empty, as a json.Encoder with an empty
+// indent and prefix is compact.
+func NewEncoder(indent string) Encoder { return Encoder{indent: indent} }
+
+// Field appends sep, the compact text that opens an object and names its
+// first member, or ends a member and names the next: `{"key":` or
+// `,"key":`, with a key that needs no escape. Indented, a line break
+// follows the bracket or comma and a space the colon. A compact Encoder
+// appends sep as it is, as fast as the bytes can be copied.
+func (e *Encoder) Field(b []byte, sep string) []byte {
+	if e.indent == "" {
+		return append(b, sep...)
+	}
+	return e.field(b, sep)
+}
+
+func (e *Encoder) field(b []byte, sep string) []byte {
+	b = e.indented(b, sep[0])
+	b = append(b, sep[1:len(sep)-1]...)
+	return append(b, ':', ' ')
+}
+
+// Open appends c, the '{' or '[' that opens an object or array that is not
+// empty. An empty one is written "{}" or "[]", in both layouts, without
+// Open and Close.
+func (e *Encoder) Open(b []byte, c byte) []byte {
+	if e.indent == "" {
+		return append(b, c)
+	}
+	return e.indented(b, c)
+}
+
+// Close appends c, the '}' or ']' that closes what Open opened.
+func (e *Encoder) Close(b []byte, c byte) []byte {
+	if e.indent == "" {
+		return append(b, c)
+	}
+	return e.indented(b, c)
+}
+
+// Comma appends the comma that separates two members or elements.
+func (e *Encoder) Comma(b []byte) []byte {
+	if e.indent == "" {
+		return append(b, ',')
+	}
+	return e.indented(b, ',')
+}
+
+// Colon appends the colon that follows a key.
+func (e *Encoder) Colon(b []byte) []byte {
+	if e.indent == "" {
+		return append(b, ':')
+	}
+	return append(b, ':', ' ')
+}
+
+// indented appends c, a bracket, comma or colon, as the indented layout
+// writes it: an opening bracket or a comma followed by a line break, a
+// closing bracket preceded by one, a colon followed by a space. Field,
+// Open, Close and Comma leave this work to it, out of line: kept that
+// small, they are inlined, and a compact Encoder spends no call on a
+// bracket or comma.
+func (e *Encoder) indented(b []byte, c byte) []byte {
+	switch c {
+	case '{', '[':
+		e.depth++
+		return e.newline(append(b, c))
+	case '}', ']':
+		e.depth--
+		return append(e.newline(b), c)
+	case ',':
+		return e.newline(append(b, c))
+	default:
+		return append(b, ':', ' ')
+	}
+}
+
+// newline starts a line at the current depth.
+func (e *Encoder) newline(b []byte) []byte {
+	n := 1 + e.depth*len(e.indent)
+	if len(e.lines) < n {
+		e.growLines()
+	}
+	return append(b, e.lines[:n]...)
+}
+
+// growLines makes lines long enough for the current depth and eight
+// levels more, so that it is rarely grown twice.
+func (e *Encoder) growLines() {
+	levels := e.depth + 8
+	lines := make([]byte, 1, 1+levels*len(e.indent))
+	lines[0] = '\n'
+	for range levels {
+		lines = append(lines, e.indent...)
+	}
+	e.lines = lines
+}
+
+// AppendRaw appends raw, compact JSON as json.Marshal writes it (no space
+// outside strings), laid out by e at its current depth: as it is when
+// compact, otherwise as json.Indent with an empty prefix would indent it,
+// with a line break and indent after an opening bracket and after a
+// comma, ": " after a key, and "{}" or "[]" for an empty object or array.
+// It is one pass over the bytes, without the scanner that json.Indent runs
+// to check them, which encoding/json's output does not need.
+func (e *Encoder) AppendRaw(b, raw []byte) []byte {
+	if e.indent == "" {
+		return append(b, raw...)
+	}
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch c {
+		case '"':
+			// Copy the string through its closing quote; a backslash
+			// escapes the next byte.
+			j := i + 1
+			for j < len(raw) && raw[j] != '"' {
+				if raw[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			b = append(b, raw[i:min(j+1, len(raw))]...)
+			i = j
+		case '{', '[':
+			if i+1 < len(raw) && (raw[i+1] == '}' || raw[i+1] == ']') {
+				b = append(b, c, raw[i+1])
+				i++
+				continue
+			}
+			b = e.indented(b, c)
+		case '}', ']', ',', ':':
+			b = e.indented(b, c)
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
 // AppendValue appends v as json.Marshal writes it. It handles what
 // decoding JSON into an any yields (nil, bool, float64, json.Number,
 // string, []any, map[string]any) and integers and float32, the other
@@ -172,11 +336,29 @@ const maxDepth = 500
 // one nested in a map or list, is encoded by json.Marshal, so the bytes do
 // not depend on the type either way. A value encoding/json rejects (NaN, an
 // invalid json.Number) is an error.
-func AppendValue(b []byte, v any) ([]byte, error) { return appendValue(b, v, 0) }
+func AppendValue(b []byte, v any) ([]byte, error) {
+	var e Encoder
+	return e.appendValue(b, v, 0)
+}
 
-func appendValue(b []byte, v any, depth int) ([]byte, error) {
+// AppendValue appends v as AppendValue does, laid out by e: indented, it
+// is what json.MarshalIndent(v, "", indent) writes, each line indented
+// further by the depth e is at. Values of the types AppendValue leaves to
+// json.Marshal are indented by AppendRaw.
+func (e *Encoder) AppendValue(b []byte, v any) ([]byte, error) { return e.appendValue(b, v, 0) }
+
+// appendValue appends v, depth levels below where AppendValue started;
+// depth bounds the recursion, apart from the layout's depth.
+//
+// Lists here and maps in appendMap look at the layout once each, and
+// append a compact one's separators, single bytes, directly. Going
+// through Open, Comma, Colon and Close, as hand-written encoders do,
+// costs a check of the layout and a call not taken at every separator,
+// which made encoding the small maps of parameters and metadata a few
+// percent slower than before there was an indented layout.
+func (e *Encoder) appendValue(b []byte, v any, depth int) ([]byte, error) {
 	if depth > maxDepth {
-		return appendMarshal(b, v)
+		return e.appendMarshal(b, v)
 	}
 	switch x := v.(type) {
 	case nil:
@@ -216,53 +398,84 @@ func appendValue(b []byte, v any, depth int) ([]byte, error) {
 			return append(b, '0'), nil
 		}
 		if !validNumber(string(x)) {
-			return appendMarshal(b, v)
+			return e.appendMarshal(b, v)
 		}
 		return append(b, x...), nil
 	case []any:
-		if x == nil {
+		switch {
+		case x == nil:
 			return append(b, "null"...), nil
+		case len(x) == 0:
+			return append(b, '[', ']'), nil
 		}
-		b = append(b, '[')
 		var err error
-		for i, e := range x {
-			if i > 0 {
-				b = append(b, ',')
+		if e.indent == "" {
+			b = append(b, '[')
+			for i, v := range x {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				if b, err = e.appendValue(b, v, depth+1); err != nil {
+					return b, err
+				}
 			}
-			if b, err = appendValue(b, e, depth+1); err != nil {
+			return append(b, ']'), nil
+		}
+		b = e.indented(b, '[')
+		for i, v := range x {
+			if i > 0 {
+				b = e.indented(b, ',')
+			}
+			if b, err = e.appendValue(b, v, depth+1); err != nil {
 				return b, err
 			}
 		}
-		return append(b, ']'), nil
+		return e.indented(b, ']'), nil
 	case map[string]any:
-		return appendMap(b, x, depth)
+		return e.appendMap(b, x, depth)
 	}
-	return appendMarshal(b, v)
+	return e.appendMarshal(b, v)
 }
 
 // AppendMap appends m as json.Marshal writes it: null for a nil map,
 // otherwise an object with its keys in byte order.
-func AppendMap(b []byte, m map[string]any) ([]byte, error) { return appendMap(b, m, 0) }
+func AppendMap(b []byte, m map[string]any) ([]byte, error) {
+	var e Encoder
+	return e.appendMap(b, m, 0)
+}
 
-func appendMap(b []byte, m map[string]any, depth int) ([]byte, error) {
-	if m == nil {
+// AppendMap appends m as AppendMap does, laid out by e.
+func (e *Encoder) AppendMap(b []byte, m map[string]any) ([]byte, error) { return e.appendMap(b, m, 0) }
+
+func (e *Encoder) appendMap(b []byte, m map[string]any, depth int) ([]byte, error) {
+	switch {
+	case m == nil:
 		return append(b, "null"...), nil
-	}
-	switch len(m) {
-	case 0:
+	case len(m) == 0:
 		return append(b, '{', '}'), nil
-	case 1:
+	}
+	compact := e.indent == ""
+	var err error
+	if len(m) == 1 {
 		// Nothing to sort.
-		var err error
 		for k, v := range m {
-			b = append(b, '{')
-			b = AppendString(b, k)
-			b = append(b, ':')
-			if b, err = appendValue(b, v, depth+1); err != nil {
+			if compact {
+				b = append(b, '{')
+				b = AppendString(b, k)
+				b = append(b, ':')
+			} else {
+				b = e.indented(b, '{')
+				b = AppendString(b, k)
+				b = append(b, ':', ' ')
+			}
+			if b, err = e.appendValue(b, v, depth+1); err != nil {
 				return b, err
 			}
 		}
-		return append(b, '}'), nil
+		if compact {
+			return append(b, '}'), nil
+		}
+		return e.indented(b, '}'), nil
 	}
 	// Parameter maps are small: their keys are sorted in an array on the
 	// stack when they fit.
@@ -272,29 +485,42 @@ func appendMap(b []byte, m map[string]any, depth int) ([]byte, error) {
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, strings.Compare)
-	b = append(b, '{')
-	var err error
+	if compact {
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = AppendString(b, k)
+			b = append(b, ':')
+			if b, err = e.appendValue(b, m[k], depth+1); err != nil {
+				return b, err
+			}
+		}
+		return append(b, '}'), nil
+	}
+	b = e.indented(b, '{')
 	for i, k := range keys {
 		if i > 0 {
-			b = append(b, ',')
+			b = e.indented(b, ',')
 		}
 		b = AppendString(b, k)
-		b = append(b, ':')
-		if b, err = appendValue(b, m[k], depth+1); err != nil {
+		b = append(b, ':', ' ')
+		if b, err = e.appendValue(b, m[k], depth+1); err != nil {
 			return b, err
 		}
 	}
-	return append(b, '}'), nil
+	return e.indented(b, '}'), nil
 }
 
-// appendMarshal appends what json.Marshal writes for v: the same bytes
-// encoding/json writes for v inside a larger value.
-func appendMarshal(b []byte, v any) ([]byte, error) {
+// appendMarshal appends what json.Marshal writes for v, laid out by e: the
+// same bytes encoding/json writes for v inside a larger value.
+func (e *Encoder) appendMarshal(b []byte, v any) ([]byte, error) {
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return b, err
 	}
-	return append(b, raw...), nil
+	return e.AppendRaw(b, raw), nil
 }
 
 // validNumber reports whether s is a JSON number, the check encoding/json

@@ -118,7 +118,10 @@ func checkValue(t testing.TB, v any) {
 	}
 }
 
-func TestAppendValueMatchesEncodingJSON(t *testing.T) {
+// fixedValues are values of every kind AppendValue writes itself, with
+// the strings and numbers encoding/json treats specially, and values it
+// leaves to encoding/json, alone and nested.
+func fixedValues() []any {
 	var values []any
 	for _, f := range floats {
 		values = append(values, f, -f, float32(f), -float32(f))
@@ -140,21 +143,32 @@ func TestAppendValueMatchesEncodingJSON(t *testing.T) {
 		[]string{"<a>"}, map[string]string{"b": "1", "a": "2"}, []int(nil), struct{ A string }{"&"}, time.Unix(0, 5).UTC(),
 		map[string]any{"t": time.Unix(1, 0).UTC(), "raw": json.RawMessage(`{"z":1,  "a":"<"}`), "p": &struct{ X int }{1}},
 		[]any{map[int]string{2: "b", 10: "a"}, [2]bool{true}, []byte("bytes")},
+		map[string]any{"empty": map[string]any{}, "list": []any{[]any{}, map[string]any{"x": []any{map[string]any{}}}},
+			"fallback": []any{struct{ A []int }{[]int{}}, map[string][]int{"e": {}, "f": {1, 2}}}},
 	)
-	for _, v := range values {
+	return values
+}
+
+func TestAppendValueMatchesEncodingJSON(t *testing.T) {
+	for _, v := range fixedValues() {
 		checkValue(t, v)
+	}
+}
+
+// errorValues are values encoding/json rejects, alone and nested.
+func errorValues() []any {
+	return []any{
+		math.NaN(), math.Inf(1), math.Inf(-1), float32(math.Inf(1)), json.Number("1."), json.Number("01"),
+		json.Number("1e"), json.Number("+1"), json.Number(" 1"), json.Number("1e+"), json.Number("--1"),
+		map[string]any{"a": []any{1.0, math.NaN()}}, []any{map[string]any{"b": json.Number("x")}},
+		map[string]any{"ch": make(chan int)},
 	}
 }
 
 // TestAppendValueErrors: what encoding/json rejects is rejected, with the
 // same message, wherever it is nested.
 func TestAppendValueErrors(t *testing.T) {
-	for _, v := range []any{
-		math.NaN(), math.Inf(1), math.Inf(-1), float32(math.Inf(1)), json.Number("1."), json.Number("01"),
-		json.Number("1e"), json.Number("+1"), json.Number(" 1"), json.Number("1e+"), json.Number("--1"),
-		map[string]any{"a": []any{1.0, math.NaN()}}, []any{map[string]any{"b": json.Number("x")}},
-		map[string]any{"ch": make(chan int)},
-	} {
+	for _, v := range errorValues() {
 		if _, err := json.Marshal(v); err == nil {
 			t.Fatalf("json.Marshal(%#v) succeeded", v)
 		}
@@ -304,11 +318,228 @@ func TestAppendTimeMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
+// indents are the layouts an Encoder is checked in: compact, the two
+// spaces `weir run -o json` indents by, a tab and a longer indent.
+var indents = []string{"", "  ", "\t", "    "}
+
+// marshalIndent is the reference for an Encoder: json.Marshal's bytes
+// when compact, otherwise json.MarshalIndent's with an empty prefix,
+// which are a json.Encoder's with SetIndent but for its final newline.
+func marshalIndent(v any, indent string) ([]byte, error) {
+	if indent == "" {
+		return json.Marshal(v)
+	}
+	return json.MarshalIndent(v, "", indent)
+}
+
+// checkIndent compares an Encoder's AppendValue with encoding/json, errors
+// included, on v at the top level and on v nested two levels deep, where
+// each line is indented further.
+func checkIndent(t testing.TB, v any, indent string) {
+	t.Helper()
+	want, wantErr := marshalIndent(v, indent)
+	e := NewEncoder(indent)
+	got, err := e.AppendValue([]byte("x"), v)
+	switch {
+	case (err != nil) != (wantErr != nil):
+		t.Fatalf("indent %q: AppendValue(%#v): error %v, encoding/json's %v", indent, v, err, wantErr)
+	case err != nil:
+		if err.Error() != wantErr.Error() {
+			t.Fatalf("indent %q: AppendValue(%#v): error %q, encoding/json's %q", indent, v, err, wantErr)
+		}
+		return
+	case string(got) != "x"+string(want):
+		t.Fatalf("indent %q: AppendValue(%#v) =\n%s\nwant\n%s", indent, v, got[1:], want)
+	}
+	// The same value as the first element of a list and under a key of
+	// an object that is the list's second element, the object written
+	// member by member as report's encoders write theirs.
+	want, wantErr = marshalIndent([]any{v, map[string]any{"k": v}}, indent)
+	if wantErr != nil {
+		t.Fatal(wantErr)
+	}
+	e = NewEncoder(indent)
+	got = e.Open([]byte("x"), '[')
+	if got, err = e.AppendValue(got, v); err != nil {
+		t.Fatal(err)
+	}
+	got = e.Comma(got)
+	got = e.Field(got, `{"k":`)
+	if got, err = e.AppendValue(got, v); err != nil {
+		t.Fatal(err)
+	}
+	got = e.Close(got, '}')
+	got = e.Close(got, ']')
+	if string(got) != "x"+string(want) {
+		t.Fatalf("indent %q: nested AppendValue(%#v) =\n%s\nwant\n%s", indent, v, got[1:], want)
+	}
+}
+
+// TestEncoderIndentMatchesEncodingJSON: an Encoder lays out every value,
+// including those it leaves to encoding/json and those encoding/json
+// rejects, as encoding/json does in each layout.
+func TestEncoderIndentMatchesEncodingJSON(t *testing.T) {
+	values := append(fixedValues(), errorValues()...)
+	for _, indent := range indents {
+		for _, v := range values {
+			checkIndent(t, v, indent)
+		}
+	}
+	cyclic := map[string]any{}
+	cyclic["self"] = []any{cyclic}
+	e := NewEncoder("  ")
+	if _, err := e.AppendValue(nil, cyclic); err == nil || !strings.Contains(err.Error(), "cycle") {
+		t.Errorf("indented cyclic map: error %v, want a cycle", err)
+	}
+}
+
+func TestEncoderIndentRandom(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	for i := 0; i < 3000; i++ {
+		v := randomValue(rng, 0)
+		for _, indent := range indents {
+			checkIndent(t, v, indent)
+		}
+	}
+}
+
+// TestEncoderAppendMap: AppendMap lays out a map as AppendValue does,
+// and a nil map is null.
+func TestEncoderAppendMap(t *testing.T) {
+	rng := rand.New(rand.NewSource(4))
+	for i := 0; i < 1000; i++ {
+		v := randomValue(rng, 2)
+		m, ok := v.(map[string]any)
+		if !ok {
+			m = map[string]any{"v": v, "w": []any{v}}
+		}
+		if _, err := json.Marshal(m); err != nil {
+			// A float32 out of range; errors are checked above.
+			continue
+		}
+		for _, indent := range indents {
+			want, err := marshalIndent(m, indent)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := NewEncoder(indent)
+			if got, err := e.AppendMap([]byte("x"), m); err != nil || string(got) != "x"+string(want) {
+				t.Fatalf("indent %q: AppendMap(%#v) = %s, %v; want %s", indent, m, got, err, want)
+			}
+		}
+	}
+}
+
+// TestAppendRawMatchesIndent: AppendRaw lays out compact JSON as
+// json.Indent does, at the top level and nested.
+func TestAppendRawMatchesIndent(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	values := fixedValues()
+	for i := 0; i < 3000; i++ {
+		values = append(values, randomValue(rng, 0))
+	}
+	for _, v := range values {
+		raw, err := json.Marshal(v)
+		if err != nil {
+			// Infinities, which only AppendValue's tests need.
+			continue
+		}
+		for _, indent := range indents {
+			want := raw
+			if indent != "" {
+				var buf bytes.Buffer
+				if err := json.Indent(&buf, raw, "", indent); err != nil {
+					t.Fatal(err)
+				}
+				want = buf.Bytes()
+			}
+			e := NewEncoder(indent)
+			if got := e.AppendRaw([]byte("x"), raw); string(got) != "x"+string(want) {
+				t.Fatalf("indent %q: AppendRaw(%s) =\n%s\nwant\n%s", indent, raw, got[1:], want)
+			}
+			nested, err := marshalIndent(map[string]any{"k": json.RawMessage(raw)}, indent)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e = NewEncoder(indent)
+			got := e.Field([]byte("x"), `{"k":`)
+			got = e.Close(e.AppendRaw(got, raw), '}')
+			if string(got) != "x"+string(nested) {
+				t.Fatalf("indent %q: nested AppendRaw(%s) =\n%s\nwant\n%s", indent, raw, got[1:], nested)
+			}
+		}
+	}
+}
+
+// TestEncoderLayoutsStruct writes a struct by hand, as report's encoders
+// do, and compares it with encoding/json's encoding of the struct: keys,
+// nested objects and lists, and empty ones, in every layout.
+func TestEncoderLayoutsStruct(t *testing.T) {
+	type inner struct {
+		X []any `json:"x"`
+	}
+	v := struct {
+		A string         `json:"a"`
+		B []inner        `json:"b"`
+		C map[string]any `json:"c"`
+		D []int          `json:"d"`
+		E map[string]any `json:"e"`
+	}{"<é>", []inner{{[]any{1.5, map[string]any{"y": []any{}}}}, {[]any{}}}, map[string]any{}, []int{}, map[string]any{"z": nil}}
+	for _, indent := range indents {
+		want, err := marshalIndent(v, indent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := NewEncoder(indent)
+		b := e.Field([]byte("x"), `{"a":`)
+		b = AppendString(b, v.A)
+		b = e.Field(b, `,"b":`)
+		b = e.Open(b, '[')
+		for i, in := range v.B {
+			if i > 0 {
+				b = e.Comma(b)
+			}
+			b = e.Field(b, `{"x":`)
+			if b, err = e.AppendValue(b, in.X); err != nil {
+				t.Fatal(err)
+			}
+			b = e.Close(b, '}')
+		}
+		b = e.Close(b, ']')
+		b = e.Field(b, `,"c":`)
+		if b, err = e.AppendMap(b, v.C); err != nil {
+			t.Fatal(err)
+		}
+		b = e.Field(b, `,"d":`)
+		b = append(b, '[', ']')
+		b = e.Field(b, `,"e":`)
+		b = e.Open(b, '{')
+		b = AppendString(b, "z")
+		b = e.Colon(b)
+		b = append(b, "null"...)
+		b = e.Close(b, '}')
+		b = e.Close(b, '}')
+		if string(b) != "x"+string(want) {
+			t.Errorf("indent %q: wrote\n%s\nwant\n%s", indent, b[1:], want)
+		}
+	}
+}
+
 func BenchmarkAppendValue(b *testing.B) {
 	v := map[string]any{"rows": int64(12000), "score": 0.1428571428571, "label": "shard \u20283", "tags": []any{"a", "b"},
 		"nested": map[string]any{"name": "out <3>", "ok": true}}
 	var buf []byte
 	for b.Loop() {
 		buf, _ = AppendValue(buf[:0], v)
+	}
+}
+
+func BenchmarkEncoderIndentValue(b *testing.B) {
+	v := map[string]any{"rows": int64(12000), "score": 0.1428571428571, "label": "shard \u20283", "tags": []any{"a", "b"},
+		"nested": map[string]any{"name": "out <3>", "ok": true}}
+	var buf []byte
+	for b.Loop() {
+		e := NewEncoder("  ")
+		buf, _ = e.AppendValue(buf[:0], v)
 	}
 }

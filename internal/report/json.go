@@ -21,145 +21,167 @@ import (
 //
 // A value encoding/json refuses (a NaN parameter, a time RFC 3339 cannot
 // express) is an error; the error is the one json.Marshal(r) returns.
-func (r *Run) AppendJSON(b []byte) ([]byte, error) {
-	out, err := r.appendJSON(b)
+func (r *Run) AppendJSON(b []byte) ([]byte, error) { return r.AppendJSONIndent(b, "") }
+
+// AppendJSONIndent appends r as a json.Encoder with SetIndent("", indent)
+// writes it, without the final newline: what `weir run -o json` prints.
+// The indentation is written with the fields, in the same pass, rather
+// than by indenting the compact encoding afterwards: that second pass
+// took about as long as the encoding, and a second buffer. An empty
+// indent is AppendJSON's compact encoding: both layouts come from the
+// same encoder, so they cannot drift apart.
+func (r *Run) AppendJSONIndent(b []byte, indent string) ([]byte, error) {
+	e := jsonenc.NewEncoder(indent)
+	out, err := r.appendJSON(&e, b)
 	if err != nil {
 		// Errors are rare enough to ask encoding/json for its own words.
 		raw, err := json.Marshal(r)
 		if err != nil {
 			return nil, err
 		}
-		return append(b, raw...), nil
+		e = jsonenc.NewEncoder(indent)
+		return e.AppendRaw(b, raw), nil
 	}
 	return out, nil
 }
 
 // The encoders below write each struct's fields in declaration order,
-// under their json tags, leaving out what omitempty leaves out.
+// under their json tags, leaving out what omitempty leaves out. The
+// Encoder lays out the brackets, commas and keys; the separators are
+// given in their compact form, which a compact Encoder copies as they
+// are.
 
-func (r *Run) appendJSON(b []byte) ([]byte, error) {
+func (r *Run) appendJSON(e *jsonenc.Encoder, b []byte) ([]byte, error) {
 	var err error
-	b = append(b, `{"run_id":`...)
+	b = e.Field(b, `{"run_id":`)
 	b = jsonenc.AppendString(b, r.RunID)
-	b = append(b, `,"pipeline":`...)
+	b = e.Field(b, `,"pipeline":`)
 	b = jsonenc.AppendString(b, r.Pipeline)
-	b = append(b, `,"name":`...)
+	b = e.Field(b, `,"name":`)
 	b = jsonenc.AppendString(b, r.Name)
-	b = append(b, `,"state":`...)
+	b = e.Field(b, `,"state":`)
 	b = jsonenc.AppendString(b, string(r.State))
-	b = append(b, `,"error":`...)
+	b = e.Field(b, `,"error":`)
 	b = jsonenc.AppendString(b, r.Error)
-	b = append(b, `,"created_at":`...)
+	b = e.Field(b, `,"created_at":`)
 	if b, err = jsonenc.AppendTime(b, r.CreatedAt); err != nil {
 		return nil, err
 	}
 	if r.FinishedAt != nil {
-		b = append(b, `,"finished_at":`...)
+		b = e.Field(b, `,"finished_at":`)
 		if b, err = jsonenc.AppendTime(b, *r.FinishedAt); err != nil {
 			return nil, err
 		}
 	}
-	b = append(b, `,"duration_ms":`...)
+	b = e.Field(b, `,"duration_ms":`)
 	b = strconv.AppendInt(b, r.DurationMS, 10)
-	b = append(b, `,"parameters":`...)
-	if b, err = jsonenc.AppendMap(b, r.Parameters); err != nil {
+	b = e.Field(b, `,"parameters":`)
+	if b, err = e.AppendMap(b, r.Parameters); err != nil {
 		return nil, err
 	}
-	b = append(b, `,"pipeline_root":`...)
+	b = e.Field(b, `,"pipeline_root":`)
 	b = jsonenc.AppendString(b, r.Root)
-	b = append(b, `,"tasks":`...)
-	if r.Tasks == nil {
+	b = e.Field(b, `,"tasks":`)
+	switch {
+	case r.Tasks == nil:
 		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
+	case len(r.Tasks) == 0:
+		b = append(b, '[', ']')
+	default:
+		b = e.Open(b, '[')
 		for i := range r.Tasks {
 			if i > 0 {
-				b = append(b, ',')
+				b = e.Comma(b)
 			}
-			if b, err = r.Tasks[i].appendJSON(b); err != nil {
+			if b, err = r.Tasks[i].appendJSON(e, b); err != nil {
 				return nil, err
 			}
 		}
-		b = append(b, ']')
+		b = e.Close(b, ']')
 	}
-	return append(b, '}'), nil
+	return e.Close(b, '}'), nil
 }
 
-func (t *Task) appendJSON(b []byte) ([]byte, error) {
+func (t *Task) appendJSON(e *jsonenc.Encoder, b []byte) ([]byte, error) {
 	var err error
-	b = append(b, `{"name":`...)
+	b = e.Field(b, `{"name":`)
 	b = jsonenc.AppendString(b, t.Name)
-	b = append(b, `,"kind":`...)
+	b = e.Field(b, `,"kind":`)
 	b = jsonenc.AppendString(b, string(t.Kind))
-	b = append(b, `,"state":`...)
+	b = e.Field(b, `,"state":`)
 	b = jsonenc.AppendString(b, string(t.State))
-	b = append(b, `,"attempts":`...)
+	b = e.Field(b, `,"attempts":`)
 	b = strconv.AppendInt(b, int64(t.Attempts), 10)
 	if t.ExitCode != nil {
-		b = append(b, `,"exit_code":`...)
+		b = e.Field(b, `,"exit_code":`)
 		b = strconv.AppendInt(b, int64(*t.ExitCode), 10)
 	}
-	b = append(b, `,"error":`...)
+	b = e.Field(b, `,"error":`)
 	b = jsonenc.AppendString(b, t.Error)
-	b = append(b, `,"duration_ms":`...)
+	b = e.Field(b, `,"duration_ms":`)
 	b = strconv.AppendInt(b, t.DurationMS, 10)
-	b = append(b, `,"inputs":`...)
-	if b, err = t.Inputs.appendJSON(b); err != nil {
+	b = e.Field(b, `,"inputs":`)
+	if b, err = t.Inputs.appendJSON(e, b); err != nil {
 		return nil, err
 	}
-	b = append(b, `,"outputs":`...)
-	if b, err = t.Outputs.appendJSON(b); err != nil {
+	b = e.Field(b, `,"outputs":`)
+	if b, err = t.Outputs.appendJSON(e, b); err != nil {
 		return nil, err
 	}
 	if t.Log != "" {
-		b = append(b, `,"log":`...)
+		b = e.Field(b, `,"log":`)
 		b = jsonenc.AppendString(b, t.Log)
 	}
-	b = append(b, `,"cached_from":`...)
+	b = e.Field(b, `,"cached_from":`)
 	b = jsonenc.AppendString(b, t.CachedFrom)
 	if len(t.Attempt) > 0 {
-		b = append(b, `,"attempt_history":[`...)
+		b = e.Field(b, `,"attempt_history":`)
+		b = e.Open(b, '[')
 		for i := range t.Attempt {
 			if i > 0 {
-				b = append(b, ',')
+				b = e.Comma(b)
 			}
-			b = t.Attempt[i].appendJSON(b)
+			b = t.Attempt[i].appendJSON(e, b)
 		}
-		b = append(b, ']')
+		b = e.Close(b, ']')
 	}
-	return append(b, '}'), nil
+	return e.Close(b, '}'), nil
 }
 
-func (a *Attempt) appendJSON(b []byte) []byte {
-	b = append(b, `{"number":`...)
+func (a *Attempt) appendJSON(e *jsonenc.Encoder, b []byte) []byte {
+	b = e.Field(b, `{"number":`)
 	b = strconv.AppendInt(b, int64(a.Number), 10)
-	b = append(b, `,"state":`...)
+	b = e.Field(b, `,"state":`)
 	b = jsonenc.AppendString(b, string(a.State))
 	if a.ExitCode != nil {
-		b = append(b, `,"exit_code":`...)
+		b = e.Field(b, `,"exit_code":`)
 		b = strconv.AppendInt(b, int64(*a.ExitCode), 10)
 	}
 	if a.Error != "" {
-		b = append(b, `,"error":`...)
+		b = e.Field(b, `,"error":`)
 		b = jsonenc.AppendString(b, a.Error)
 	}
-	b = append(b, `,"duration_ms":`...)
+	b = e.Field(b, `,"duration_ms":`)
 	b = strconv.AppendInt(b, a.DurationMS, 10)
-	b = append(b, `,"log":`...)
+	b = e.Field(b, `,"log":`)
 	b = jsonenc.AppendString(b, a.Log)
-	return append(b, '}')
+	return e.Close(b, '}')
 }
 
-func (side *IO) appendJSON(b []byte) ([]byte, error) {
+func (side *IO) appendJSON(e *jsonenc.Encoder, b []byte) ([]byte, error) {
 	var err error
-	b = append(b, `{"parameters":`...)
-	if b, err = jsonenc.AppendMap(b, side.Parameters); err != nil {
+	b = e.Field(b, `{"parameters":`)
+	if b, err = e.AppendMap(b, side.Parameters); err != nil {
 		return nil, err
 	}
-	b = append(b, `,"artifacts":`...)
-	if side.Artifacts == nil {
+	b = e.Field(b, `,"artifacts":`)
+	switch {
+	case side.Artifacts == nil:
 		b = append(b, "null"...)
-		return append(b, '}'), nil
+		return e.Close(b, '}'), nil
+	case len(side.Artifacts) == 0:
+		b = append(b, '{', '}')
+		return e.Close(b, '}'), nil
 	}
 	// Most tasks have no artifacts or one name: the names are sorted in
 	// an array on the stack.
@@ -169,47 +191,52 @@ func (side *IO) appendJSON(b []byte) ([]byte, error) {
 		names = append(names, name)
 	}
 	slices.SortFunc(names, strings.Compare)
-	b = append(b, '{')
+	b = e.Open(b, '{')
 	for i, name := range names {
 		if i > 0 {
-			b = append(b, ',')
+			b = e.Comma(b)
 		}
 		b = jsonenc.AppendString(b, name)
-		b = append(b, ':')
+		b = e.Colon(b)
 		list := side.Artifacts[name]
-		if list == nil {
+		switch {
+		case list == nil:
 			b = append(b, "null"...)
 			continue
+		case len(list) == 0:
+			b = append(b, '[', ']')
+			continue
 		}
-		b = append(b, '[')
+		b = e.Open(b, '[')
 		for j := range list {
 			if j > 0 {
-				b = append(b, ',')
+				b = e.Comma(b)
 			}
-			if b, err = list[j].appendJSON(b); err != nil {
+			if b, err = list[j].appendJSON(e, b); err != nil {
 				return nil, err
 			}
 		}
-		b = append(b, ']')
+		b = e.Close(b, ']')
 	}
-	return append(b, '}', '}'), nil
+	b = e.Close(b, '}')
+	return e.Close(b, '}'), nil
 }
 
-func (a *Artifact) appendJSON(b []byte) ([]byte, error) {
+func (a *Artifact) appendJSON(e *jsonenc.Encoder, b []byte) ([]byte, error) {
 	var err error
-	b = append(b, `{"artifact_id":`...)
+	b = e.Field(b, `{"artifact_id":`)
 	b = jsonenc.AppendString(b, a.ID)
-	b = append(b, `,"uri":`...)
+	b = e.Field(b, `,"uri":`)
 	b = jsonenc.AppendString(b, a.URI)
-	b = append(b, `,"path":`...)
+	b = e.Field(b, `,"path":`)
 	b = jsonenc.AppendString(b, a.Path)
-	b = append(b, `,"type":`...)
+	b = e.Field(b, `,"type":`)
 	b = jsonenc.AppendString(b, a.Type)
-	b = append(b, `,"metadata":`...)
-	if b, err = jsonenc.AppendMap(b, a.Metadata); err != nil {
+	b = e.Field(b, `,"metadata":`)
+	if b, err = e.AppendMap(b, a.Metadata); err != nil {
 		return nil, err
 	}
-	b = append(b, `,"size":`...)
+	b = e.Field(b, `,"size":`)
 	b = strconv.AppendInt(b, a.Size, 10)
-	return append(b, '}'), nil
+	return e.Close(b, '}'), nil
 }

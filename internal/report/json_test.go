@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"math/rand"
@@ -11,7 +12,8 @@ import (
 	"github.com/weir-dev/weir/internal/run"
 )
 
-// checkAppendJSON compares AppendJSON with json.Marshal, errors included.
+// checkAppendJSON compares AppendJSON with json.Marshal, and
+// AppendJSONIndent with json.Encoder's indented output, errors included.
 func checkAppendJSON(t *testing.T, name string, r *Run) {
 	t.Helper()
 	want, wantErr := json.Marshal(r)
@@ -26,10 +28,39 @@ func checkAppendJSON(t *testing.T, name string, r *Run) {
 	case string(got) != "prefix"+string(want):
 		t.Fatalf("%s: AppendJSON wrote\n%s\njson.Marshal wrote\n%s", name, got[len("prefix"):], want)
 	}
+	// The two spaces `weir run -o json` indents by, and a tab, an indent
+	// of another width. No indent is AppendJSON, checked above.
+	for _, indent := range []string{"  ", "\t"} {
+		want, wantErr := encoderJSON(r, indent)
+		got, err := r.AppendJSONIndent([]byte("prefix"), indent)
+		switch {
+		case (err != nil) != (wantErr != nil):
+			t.Fatalf("%s: AppendJSONIndent(%q) error %v, json.Encoder's %v", name, indent, err, wantErr)
+		case err != nil:
+			if err.Error() != wantErr.Error() {
+				t.Fatalf("%s: AppendJSONIndent(%q) error %q, json.Encoder's %q", name, indent, err, wantErr)
+			}
+		case string(got) != "prefix"+string(want):
+			t.Fatalf("%s: AppendJSONIndent(%q) wrote\n%s\njson.Encoder wrote\n%s", name, indent, got[len("prefix"):], want)
+		}
+	}
+}
+
+// encoderJSON is what a json.Encoder with SetIndent("", indent) writes for
+// r, without the final newline.
+func encoderJSON(r *Run, indent string) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", indent)
+	if err := enc.Encode(r); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // TestAppendJSONMatchesMarshal: the summary's own encoder writes exactly
-// json.Marshal's bytes for summaries of real-looking and random runs.
+// json.Marshal's bytes, and json.Encoder's when indenting, for summaries of
+// real-looking and random runs.
 func TestAppendJSONMatchesMarshal(t *testing.T) {
 	checkAppendJSON(t, "loop", Summarize(loopSnapshot(300)))
 	checkAppendJSON(t, "tricky", Summarize(trickySnapshot()))
@@ -204,6 +235,19 @@ func BenchmarkAppendJSON2000(b *testing.B) {
 	for b.Loop() {
 		var err error
 		if buf, err = sum.AppendJSON(buf[:0]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAppendJSONIndent2000 encodes the same summary indented by two
+// spaces, as `weir run -o json` prints it.
+func BenchmarkAppendJSONIndent2000(b *testing.B) {
+	sum := Summarize(loopSnapshot(1000))
+	var buf []byte
+	for b.Loop() {
+		var err error
+		if buf, err = sum.AppendJSONIndent(buf[:0], "  "); err != nil {
 			b.Fatal(err)
 		}
 	}
