@@ -103,15 +103,7 @@ func TestSQLiteSeedKeepsExisting(t *testing.T) {
 	if after, err := os.Stat(empty); err != nil || !os.SameFile(before, after) {
 		t.Errorf("%s replaced on open (%v)", empty, err)
 	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if strings.Contains(e.Name(), ".seed-") {
-			t.Errorf("left behind: %s", e.Name())
-		}
-	}
+	store.NoSeedFiles(t, dir)
 }
 
 // Stores opening one new path at once all succeed and share a database.

@@ -249,15 +249,7 @@ func TestSeedSQLiteRace(t *testing.T) {
 			t.Errorf("%s seeded %d times", path, n)
 		}
 	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if strings.Contains(e.Name(), ".seed-") {
-			t.Errorf("left behind: %s", e.Name())
-		}
-	}
+	NoSeedFiles(t, dir)
 }
 
 // Only a path naming a file is seeded.
