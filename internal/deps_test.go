@@ -23,7 +23,7 @@ var allowed = map[string][]string{
 	"run":                   {},
 	"launch":                {"spec", "run"},
 	"executor":              {},
-	"executor/local":        {"executor"},
+	"executor/local":        {"executor", "jsonenc"},
 	"executor/executortest": {"executor"},
 	"pyenv":                 {},
 	"artifact":              {},

@@ -143,17 +143,7 @@ func (c *envCache) childEnv(extra []string, marker string) ([]string, error) {
 		}
 	}
 	// An entry of extra survives unless a later one (or marker) has the
-	// same key. A short Spec.Env is scanned; a long one indexed.
-	superseded := func(i int, k string) bool { return laterKey(extra[i+1:], k) }
-	if len(extra) > 32 {
-		last := make(map[string]int, len(extra))
-		for i, kv := range extra {
-			if k, ok := envKey(kv); ok {
-				last[k] = i
-			}
-		}
-		superseded = func(i int, k string) bool { return last[k] != i }
-	}
+	// same key.
 	for i, kv := range extra {
 		k, ok := envKey(kv)
 		switch {
@@ -161,7 +151,7 @@ func (c *envCache) childEnv(extra []string, marker string) ([]string, error) {
 			if kv != "" {
 				env = append(env, kv)
 			}
-		case k != markerKey && !superseded(i, k):
+		case k != markerKey && !laterKey(extra[i+1:], k):
 			env = append(env, kv)
 		}
 	}

@@ -52,9 +52,5 @@ func (e *Executor) Find(_ context.Context, attemptID string) (executor.Handle, b
 	if best == nil {
 		return "", false, nil
 	}
-	h, err := best.encode()
-	if err != nil {
-		return "", false, err
-	}
-	return h, true, nil
+	return best.encode(), true, nil
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/weir-dev/weir/internal/executor"
+	"github.com/weir-dev/weir/internal/jsonenc"
 )
 
 // handleVersion is the version of the handle encoding written by this package.
@@ -41,51 +42,28 @@ type handleRef struct {
 	Log string `json:"log"`
 }
 
-// encode renders ref as the compact JSON handle.
-func (r handleRef) encode() (executor.Handle, error) {
-	if plainJSON(r.Attempt) && plainJSON(r.Boot) && plainJSON(r.Log) {
-		// What json.Marshal writes, without its reflection: a handle is
-		// encoded for every attempt started.
-		var h strings.Builder
-		var num [20]byte
-		h.Grow(80 + len(r.Attempt) + len(r.Boot) + len(r.Log))
-		h.WriteString(`{"v":`)
-		h.Write(strconv.AppendInt(num[:0], int64(r.V), 10))
-		h.WriteString(`,"attempt":"`)
-		h.WriteString(r.Attempt)
-		h.WriteString(`","pid":`)
-		h.Write(strconv.AppendInt(num[:0], int64(r.PID), 10))
-		h.WriteString(`,"pgid":`)
-		h.Write(strconv.AppendInt(num[:0], int64(r.PGID), 10))
-		h.WriteString(`,"start":`)
-		h.Write(strconv.AppendUint(num[:0], r.Start, 10))
-		if r.Boot != "" {
-			h.WriteString(`,"boot":"`)
-			h.WriteString(r.Boot)
-			h.WriteByte('"')
-		}
-		h.WriteString(`,"log":"`)
-		h.WriteString(r.Log)
-		h.WriteString(`"}`)
-		return executor.Handle(h.String()), nil
+// encode renders ref as the compact JSON handle, exactly as json.Marshal
+// would, without its reflection: a handle is encoded for every attempt
+// started.
+func (r handleRef) encode() executor.Handle {
+	b := make([]byte, 0, 96+len(r.Attempt)+len(r.Boot)+len(r.Log))
+	b = append(b, `{"v":`...)
+	b = strconv.AppendInt(b, int64(r.V), 10)
+	b = append(b, `,"attempt":`...)
+	b = jsonenc.AppendString(b, r.Attempt)
+	b = append(b, `,"pid":`...)
+	b = strconv.AppendInt(b, int64(r.PID), 10)
+	b = append(b, `,"pgid":`...)
+	b = strconv.AppendInt(b, int64(r.PGID), 10)
+	b = append(b, `,"start":`...)
+	b = strconv.AppendUint(b, r.Start, 10)
+	if r.Boot != "" {
+		b = append(b, `,"boot":`...)
+		b = jsonenc.AppendString(b, r.Boot)
 	}
-	b, err := json.Marshal(r)
-	if err != nil {
-		return "", fmt.Errorf("encode handle: %w", err)
-	}
-	return executor.Handle(b), nil
-}
-
-// plainJSON reports whether json.Marshal writes s unchanged between quotes:
-// printable ASCII without the characters it escapes.
-func plainJSON(s string) bool {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c < 0x20 || c >= 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
-			return false
-		}
-	}
-	return true
+	b = append(b, `,"log":`...)
+	b = jsonenc.AppendString(b, r.Log)
+	return executor.Handle(append(b, '}'))
 }
 
 // key identifies the process a handle refers to, independent of field order.

@@ -309,14 +309,7 @@ func (e *Executor) spawn(a *attempt, spec executor.Spec) error {
 	// attempt marker in its environment (see probe), so there is nothing
 	// to read back from /proc here.
 	a.ref = handleRef{V: handleVersion, Attempt: a.id, PID: pid, PGID: pid, Boot: bootID(), Log: logPath}
-	a.handle, err = a.ref.encode()
-	if err != nil {
-		// Without a durable identity the attempt could not be recovered;
-		// do not leave it running.
-		_ = signalGroup(pid, syscall.SIGKILL)
-		_, _ = reap(pid)
-		return fail(err)
-	}
+	a.handle = a.ref.encode()
 	a.timeout = spec.Timeout
 	if spec.Timeout > 0 {
 		a.timer = time.AfterFunc(spec.Timeout, func() { _ = e.stop(a, executor.StateTimedOut) })
