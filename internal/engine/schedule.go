@@ -147,11 +147,9 @@ func (sc *Scheduler) fire(ctx context.Context, rr *run.RecurringRun) error {
 			return nil
 		}
 		rr.LastScheduledAt = at
-		if sc.svc != nil {
-			sc.svc.eng.UsePipeline(r.ID, pipe)
-		}
 		sc.log.Info("recurring run fired", slog.String("recurring_run_id", rr.ID), slog.String("run_id", r.ID), slog.Time("scheduled_at", at))
 		if sc.svc != nil {
+			sc.svc.eng.UsePipeline(r.ID, pipe)
 			sc.svc.Wake()
 		}
 	}
