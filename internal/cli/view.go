@@ -119,7 +119,6 @@ func (v *view) stop() {
 	}
 }
 
-// observe is the engine's callback: it must return quickly.
 // observer is what the engine should call with its events: nothing when
 // the view shows nothing (-o json without -v), which spares the engine
 // copying every change for it.
@@ -130,6 +129,7 @@ func (v *view) observer() func(engine.Event) {
 	return v.observe
 }
 
+// observe is the engine's callback: it must return quickly.
 func (v *view) observe(ev engine.Event) {
 	if ev.Task == nil {
 		return
