@@ -35,11 +35,17 @@
 //
 // # Completion
 //
-// Each started attempt has one goroutine that waits for the process to exit,
-// parked in the runtime's poller on a pidfd rather than in a blocking system
-// call, where the kernel supports pidfds. It records the final Status in
-// memory and then delivers the attempt id on Changed. Poll only reads that
-// memory (or /proc, for a recovered handle) and never blocks.
+// Each started attempt has one goroutine that waits for the process to exit.
+// Up to Options.BlockingWaits of them at a time wait in a blocking waitid(2),
+// each holding an OS thread: the kernel wakes that thread as the process
+// exits, and the goroutine goes on to collect the exit on the same thread.
+// This is the quickest way to learn of an exit and the cheapest in CPU
+// time, which is what a run of many short steps needs. The others park in
+// the runtime's poller on a pidfd, where the kernel supports pidfds, and
+// hold no thread, so that thousands of attempts can run at once. Either
+// way the goroutine records the final Status in memory and then delivers
+// the attempt id on Changed. Poll only reads that memory (or /proc, for a
+// recovered handle) and never blocks.
 //
 // The package is Linux-only: it relies on /proc and pidfds.
 package local
@@ -55,6 +61,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -67,6 +74,10 @@ import (
 // Options.KillGrace is not set.
 const DefaultKillGrace = 2 * time.Second
 
+// DefaultBlockingWaits is Options.BlockingWaits when it is not set: at most
+// this many OS threads wait for attempts to exit.
+const DefaultBlockingWaits = 64
+
 // Options configures an Executor.
 type Options struct {
 	// WorkRoot is where fresh working directories are created for specs
@@ -77,6 +88,11 @@ type Options struct {
 	// they SIGKILL the attempt's process group. Zero or negative means
 	// DefaultKillGrace.
 	KillGrace time.Duration
+	// BlockingWaits is how many running attempts may each have an OS
+	// thread blocked in waitid(2) until the attempt's process exits (see
+	// the package documentation); the others wait without a thread.
+	// Zero means DefaultBlockingWaits; negative means none.
+	BlockingWaits int
 }
 
 // Executor runs attempts as local child processes. It implements
@@ -99,6 +115,13 @@ type Executor struct {
 
 	paths *pathCache
 	env   envCache
+
+	// blocking holds a token for every waiter blocked in waitid; its
+	// capacity is Options.BlockingWaits.
+	blocking chan struct{}
+	// waits counts, for tests, the waits done in waitid (blocking) and
+	// on a pidfd or otherwise (parked).
+	waits struct{ blocking, parked atomic.Int64 }
 
 	nullOnce sync.Once
 	null     *os.File // keeps nullFD open
@@ -128,6 +151,11 @@ func New(opts Options) *Executor {
 	if e.grace <= 0 {
 		e.grace = DefaultKillGrace
 	}
+	n := opts.BlockingWaits
+	if n == 0 {
+		n = DefaultBlockingWaits
+	}
+	e.blocking = make(chan struct{}, max(n, 0))
 	return e
 }
 
@@ -414,7 +442,7 @@ func dirPrefix(id string) string {
 // wait waits for a's process, sweeps its group, reaps it, records the final
 // status and announces it on Changed.
 func (e *Executor) wait(a *attempt) {
-	leaderGone := waitChildExit(a.ref.PID) == nil
+	leaderGone := e.waitExit(a.ref.PID) == nil
 	if leaderGone {
 		a.mu.Lock()
 		a.exited = true
@@ -448,6 +476,21 @@ func (e *Executor) wait(a *attempt) {
 	a.status = st
 	a.mu.Unlock()
 	e.changes.notify(a.id)
+}
+
+// waitExit blocks until child pid has terminated, leaving it unreaped (see
+// waitChildExit): in waitid while fewer than Options.BlockingWaits others
+// do, else without holding a thread.
+func (e *Executor) waitExit(pid int) error {
+	select {
+	case e.blocking <- struct{}{}:
+		defer func() { <-e.blocking }()
+		e.waits.blocking.Add(1)
+		return waitidNoReap(pid)
+	default:
+		e.waits.parked.Add(1)
+		return waitChildExit(pid)
+	}
 }
 
 // exitStatus converts the result of reap into a Status. A process killed by

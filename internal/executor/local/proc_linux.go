@@ -176,7 +176,8 @@ func waitPidfd(f *os.File) error {
 }
 
 // waitChildExit blocks until child pid has terminated, leaving it unreaped so
-// that its pid, and with it the process group id, cannot be reused yet.
+// that its pid, and with it the process group id, cannot be reused yet. It
+// holds no OS thread while it waits, unless the kernel lacks pidfds.
 func waitChildExit(pid int) error {
 	if f, err := openPidfd(pid); err == nil {
 		werr := waitPidfd(f)
@@ -188,9 +189,10 @@ func waitChildExit(pid int) error {
 	return waitidNoReap(pid)
 }
 
-// waitidNoReap is the fallback of waitChildExit for kernels without pidfd
-// support: a blocking waitid that leaves the child unreaped. It holds an OS
-// thread while it waits.
+// waitidNoReap blocks in waitid until child pid has terminated, leaving it
+// unreaped. It holds an OS thread while it waits, and returns as soon as the
+// kernel wakes that thread. It is also the fallback of waitChildExit for
+// kernels without pidfd support.
 func waitidNoReap(pid int) error {
 	for {
 		var info unix.Siginfo
