@@ -26,6 +26,8 @@ func TestConformanceParkedWaits(t *testing.T) {
 func TestBlockingWaitsBounded(t *testing.T) {
 	ex := New(Options{WorkRoot: t.TempDir(), KillGrace: 300 * time.Millisecond, BlockingWaits: 2})
 	gate := filepath.Join(t.TempDir(), "go")
+	// Open the gate whatever happens, so that no attempt outlives the test.
+	t.Cleanup(func() { _ = os.WriteFile(gate, nil, 0o644) })
 	const n = 5
 	handles := make([]executor.Handle, n)
 	for i := range n {
