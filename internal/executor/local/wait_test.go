@@ -1,6 +1,7 @@
 package local
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -26,15 +27,16 @@ func TestConformanceParkedWaits(t *testing.T) {
 func TestBlockingWaitsBounded(t *testing.T) {
 	ex := New(Options{WorkRoot: t.TempDir(), KillGrace: 300 * time.Millisecond, BlockingWaits: 2})
 	gate := filepath.Join(t.TempDir(), "go")
-	// Open the gate whatever happens, so that no attempt outlives the test.
-	t.Cleanup(func() { _ = os.WriteFile(gate, nil, 0o644) })
 	const n = 5
 	handles := make([]executor.Handle, n)
 	for i := range n {
 		// Every attempt runs until the gate opens, so all five are
 		// waited for at the same time.
 		script := fmt.Sprintf("while [ ! -e %s ]; do sleep 0.01; done; exit %d", gate, 10+i)
-		handles[i] = mustStart(t, ex, shSpec(t, fmt.Sprintf("a%d", i), script))
+		h := mustStart(t, ex, shSpec(t, fmt.Sprintf("a%d", i), script))
+		// No attempt outlives the test, even a failed one.
+		t.Cleanup(func() { _ = ex.Cancel(context.Background(), h) })
+		handles[i] = h
 	}
 	// The waiters start right after their process; give them a moment to
 	// take or miss a place.
