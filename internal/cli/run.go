@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -89,7 +90,8 @@ func (e *env) run(ctx context.Context, file string, f *runFlags) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	closeStore := sync.OnceValue(st.Close)
+	defer closeStore()
 	root, err := e.pipelineRoot(home, f.pipelineRoot)
 	if err != nil {
 		return invalid(err)
@@ -126,7 +128,16 @@ func (e *env) run(ctx context.Context, file string, f *runFlags) error {
 	if err != nil {
 		return err
 	}
-	return e.finish(snap, f.output)
+	// Everything is committed by now, and the summary comes from the
+	// engine's memory: the store closes (a checkpoint of its write-ahead
+	// log, with two fsyncs) while the summary is printed.
+	closed := make(chan error, 1)
+	go func() { closed <- closeStore() }()
+	err = e.finish(snap, f.output)
+	if cerr := <-closed; cerr != nil {
+		fmt.Fprintln(e.stderr, "warning: close the store:", cerr)
+	}
+	return err
 }
 
 // tuneRuntime tunes the Go runtime of the weir process for a command that
