@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"time"
@@ -81,6 +83,25 @@ type Engine struct {
 	// decoded holds pipelines decoded when their runs were submitted, by
 	// run id, until the runs are driven (see UsePipeline).
 	decoded map[string]*spec.Pipeline
+
+	runsDir sync.Once // see prepareRunsDir
+}
+
+// prepareRunsDir creates Home/runs, where each run keeps its journal and
+// its attempts' work directories and logs, and marks it as the parent of
+// separate hierarchies (see markHierarchyTop), once per Engine. Failures
+// are left to the first file created there, which reports them with its
+// path; a filesystem without the mark needs none.
+func (e *Engine) prepareRunsDir() {
+	e.runsDir.Do(func() {
+		dir := filepath.Join(e.cfg.Home, "runs")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return
+		}
+		if err := markHierarchyTop(dir); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+			e.log.Debug("runs directory placement hint", slog.String("dir", dir), slog.Any("err", err))
+		}
+	})
 }
 
 // maxDecoded bounds the pipelines kept for runs not driven yet; past it a
@@ -207,6 +228,9 @@ func (e *Engine) drive(ctx context.Context, runID string, cancel <-chan struct{}
 	pipe, err := e.pipeline(snap.Run)
 	if err != nil {
 		return nil, nil, fmt.Errorf("run %s: stored spec no longer decodes: %w", runID, err)
+	}
+	if e.cfg.Home != "" {
+		e.prepareRunsDir()
 	}
 	p, snap, err := e.newPersister(work, snap)
 	if err != nil {
