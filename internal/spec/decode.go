@@ -81,10 +81,91 @@ func decodeJSON(file string, root map[string]any, p *Pipeline) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(p); err != nil {
-		return &ValidationError{Errors: []*FieldError{{File: file, Path: jsonErrorPath(err), Msg: jsonErrorMsg(err)}}}
+		path := jsonErrorPath(err)
+		if at, ok := mismatchPath(reflect.TypeOf(p), root, make(docPath, 0, 16)); ok {
+			path = at.String()
+		}
+		return &ValidationError{Errors: []*FieldError{{File: file, Path: path, Msg: jsonErrorMsg(err)}}}
 	}
 	return nil
 }
+
+// mismatchPath walks a decoded document alongside the Go type it failed to
+// decode into, in the order encoding/json met its values (keys sorted, as
+// json.Marshal wrote them), and returns the path of the first value of the
+// wrong kind: unlike the error's own field path, it names map keys and list
+// indexes (deploymentSpec.executors.exec-a.container.command[0], not
+// deploymentSpec.executors.container.command).
+func mismatchPath(t reflect.Type, v any, path docPath) (docPath, bool) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if v == nil || reflect.PointerTo(t).Implements(jsonUnmarshaler) {
+		return nil, false // null fits anything; custom decoders decide for themselves
+	}
+	switch t.Kind() {
+	case reflect.Interface:
+		return nil, false
+	case reflect.Struct, reflect.Map:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return path, true
+		}
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var fields map[string]reflect.StructField
+		if t.Kind() == reflect.Struct {
+			fields = jsonFields(t)
+		}
+		for _, k := range keys {
+			et := t
+			if fields != nil {
+				f, ok := fields[k]
+				if !ok {
+					continue
+				}
+				et = f.Type
+			} else {
+				et = t.Elem()
+			}
+			if at, ok := mismatchPath(et, m[k], path.key(k)); ok {
+				return at, true
+			}
+		}
+		return nil, false
+	case reflect.Slice:
+		l, ok := v.([]any)
+		if !ok {
+			return path, true
+		}
+		for i, e := range l {
+			if at, ok := mismatchPath(t.Elem(), e, path.elem(i)); ok {
+				return at, true
+			}
+		}
+		return nil, false
+	case reflect.String:
+		_, ok := v.(string)
+		return path, !ok
+	case reflect.Bool:
+		_, ok := v.(bool)
+		return path, !ok
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		switch v.(type) {
+		case int, int64, float64, json.Number:
+			return nil, false
+		}
+		return path, true
+	}
+	return nil, false
+}
+
+var jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
 
 // splitDocuments decodes every YAML document in data into plain Go values
 // (map[string]any, []any, string, int64, float64, bool, nil), rejecting

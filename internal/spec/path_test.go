@@ -26,10 +26,9 @@ func TestErrorPaths(t *testing.T) {
                 producerTask: prep
 `, `            count: not-a-mapping
 `, 1),
-		// encoding/json names the struct fields on the way but not the map
-		// keys (the task and parameter names); that is how this error has
-		// always read.
-		want: "p.yaml: root.dag.tasks.inputs.parameters: expected a mapping, found string",
+		// encoding/json's own path leaves out map keys (the task and
+		// parameter names); the error names them.
+		want: "p.yaml: root.dag.tasks.train.inputs.parameters.count: expected a mapping, found string",
 	}, {
 		name: "type mismatch in a component's task input",
 		doc: `
@@ -42,7 +41,25 @@ components:
             parameters:
               p: [1, 2]
 `,
-		want: "p.yaml: components.dag.tasks.inputs.parameters: expected a mapping, found array",
+		want: "p.yaml: components.comp-x.dag.tasks.t.inputs.parameters.p: expected a mapping, found array",
+	}, {
+		name: "type mismatch in a list under a map key",
+		doc: `
+deploymentSpec:
+  executors:
+    exec-a:
+      container: {image: x, command: [sh]}
+    exec-b:
+      container: {image: x, command: [sh, true]}
+`,
+		want: "p.yaml: deploymentSpec.executors.exec-b.container.command[1]: expected a string, found bool",
+	}, {
+		name: "a list where a mapping belongs, under a quoted key",
+		doc: `
+components:
+  "comp x.y": [1]
+`,
+		want: "p.yaml: components[\"comp x.y\"]: expected a mapping, found array",
 	}, {
 		name: "duplicate key in a list element",
 		doc: `
