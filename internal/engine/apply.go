@@ -226,7 +226,7 @@ func (x *execution) newAttempt(ts *taskState, b *batch) {
 		ID: newID(), TaskRunID: ts.tr.ID, Number: len(ts.attempts) + 1, Phase: run.Running,
 		CreatedAt: b.now, StartedAt: b.now,
 	}
-	a.LogPath = filepath.Join(x.attemptDir(ts, a.Number), "log")
+	a.LogPath = x.attemptDir(ts, a.Number) + ".log"
 	ts.attempts = append(ts.attempts, a)
 	as := &attemptState{a: a, task: ts}
 	x.st.attempts[a.ID] = as
@@ -246,15 +246,17 @@ func (x *execution) inputEvents(ts *taskState, attemptID string, b *batch) {
 	}
 }
 
-// attemptDir is an attempt's work directory, holding its log, executor
-// output and temporary files: runs/<run>/<task path with dots>.<attempt>,
-// one directory level so that starting a step costs one mkdir.
+// attemptDir is an attempt's work directory, holding its executor output,
+// output parameters and temporary files: runs/<run>/<task path with
+// dots>.<attempt>, one directory level so that starting a step costs at
+// most one mkdir (see workDirs). Its log is the file beside it, with
+// ".log" added to the name.
 func (x *execution) attemptDir(ts *taskState, n int) string {
 	return filepath.Join(x.e.cfg.Home, "runs", x.st.run.ID, strings.ReplaceAll(ts.tr.Path, "/", ".")+"."+strconv.Itoa(n))
 }
 
 // prepare builds the executor-protocol view of an attempt.
-func (x *execution) prepare(as *attemptState) (*launch.Prepared, error) {
+func (x *execution) prepare(as *attemptState, dirMade bool) (*launch.Prepared, error) {
 	ts := as.task
 	ex := x.st.pipe.DeploymentSpec.Executors[ts.comp.ExecutorLabel]
 	inputs := map[string][]launch.Artifact{}
@@ -268,7 +270,7 @@ func (x *execution) prepare(as *attemptState) (*launch.Prepared, error) {
 	return launch.Prepare(launch.Step{
 		Component: ts.comp, Container: ex.Container, Params: ts.tr.Inputs, Inputs: inputs,
 		OutputRoot: strings.TrimSuffix(r.PipelineRoot, "/") + "/" + r.PipelineName + "/" + r.ID + "/" + ts.tr.Path,
-		WorkDir:    x.attemptDir(ts, as.a.Number),
+		WorkDir:    x.attemptDir(ts, as.a.Number), WorkDirMade: dirMade,
 		Runtime: launch.Runtime{
 			JobName: r.DisplayName, JobUUID: r.ID, TaskName: ts.tr.Name, TaskUUID: ts.tr.ID,
 			PipelineRoot: r.PipelineRoot, CreateTime: r.CreatedAt.Format(time.RFC3339),
@@ -347,7 +349,7 @@ func (x *execution) recordLaunch(ctx context.Context, r launched) {
 // state, so starts can run concurrently.
 func (x *execution) start(ctx context.Context, as *attemptState) launched {
 	out := launched{as: as}
-	p, err := x.prepare(as)
+	p, err := x.prepare(as, x.workDirs.take(x.attemptDir(as.task, as.a.Number)))
 	if err != nil {
 		out.err = fmt.Errorf("prepare: %w", err)
 		return out
@@ -403,6 +405,12 @@ func (x *execution) finishAttempt(ctx context.Context, as *attemptState, st exec
 	}
 	now := time.Now().UTC()
 	a, ts := as.a, as.task
+	if st.State == executor.StateExited && as.step != nil {
+		// Started here and gone with its whole process group: once its
+		// outputs are collected below, an empty work directory can serve
+		// the next attempt.
+		defer x.workDirs.give(x.attemptDir(ts, a.Number))
+	}
 	x.e.unroute(a.ID)
 	x.e.release(a.Handle)
 	if !a.Phase.Terminal() {

@@ -286,6 +286,8 @@ type execution struct {
 	inflight    int
 	launchSlots chan struct{}
 	done        chan struct{}
+	// workDirs lends ended attempts' empty work directories to new ones.
+	workDirs workDirs
 }
 
 func (x *execution) unrouteAll() {

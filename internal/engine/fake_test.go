@@ -28,6 +28,9 @@ type fakeExecutor struct {
 	auto     func(spec executor.Spec) (exit int, ok bool) // decides an exit code at start, if ok
 	onStart  func(spec executor.Spec)
 	canceled map[string]bool
+	// silent steps succeed without writing an executor output file, so
+	// their work directories stay empty.
+	silent bool
 }
 
 func newFakeExecutor() *fakeExecutor {
@@ -76,11 +79,11 @@ func (f *fakeExecutor) finish(id string, code int) {
 		f.mu.Unlock()
 		return
 	}
-	if code == 0 {
+	if code == 0 && !f.silent {
 		task := taskFromLog(s.LogPath)
 		_ = os.WriteFile(filepath.Join(s.Dir, "executor_output.json"),
 			[]byte(fmt.Sprintf(`{"parameterValues":{"out":%q}}`, task)), 0o644)
-	} else {
+	} else if code != 0 {
 		_ = os.MkdirAll(filepath.Dir(s.LogPath), 0o755)
 		_ = os.WriteFile(s.LogPath, []byte("doing work\nboom: something broke\n"), 0o644)
 	}
@@ -90,10 +93,10 @@ func (f *fakeExecutor) finish(id string, code int) {
 	f.changed <- id
 }
 
-// taskFromLog recovers the task path from runs/<run>/<dotted path>.<n>/log.
+// taskFromLog recovers the task path from runs/<run>/<dotted path>.<n>.log.
 func taskFromLog(p string) string {
-	dir := filepath.Base(filepath.Dir(p))
-	return strings.ReplaceAll(dir[:strings.LastIndexByte(dir, '.')], ".", "/")
+	name := strings.TrimSuffix(filepath.Base(p), ".log")
+	return strings.ReplaceAll(name[:strings.LastIndexByte(name, '.')], ".", "/")
 }
 
 func (f *fakeExecutor) Poll(_ context.Context, h executor.Handle) (executor.Status, error) {

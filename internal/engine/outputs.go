@@ -15,7 +15,7 @@ import (
 // records its output artifacts with their content digests.
 func (x *execution) collect(_ context.Context, as *attemptState, now time.Time, ch *run.Changes) error {
 	if as.step == nil {
-		p, err := x.prepare(as)
+		p, err := x.prepare(as, false)
 		if err != nil {
 			return fmt.Errorf("collect outputs: %w", err)
 		}

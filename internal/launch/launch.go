@@ -48,9 +48,11 @@ type Step struct {
 	// output gets OutputRoot/<output name>.
 	OutputRoot string
 	// WorkDir is the attempt's private directory: the executor output file
-	// and output parameter files live there.
-	WorkDir string
-	Runtime Runtime
+	// and output parameter files live there. Prepare creates it unless
+	// WorkDirMade says the caller already has.
+	WorkDir     string
+	WorkDirMade bool
+	Runtime     Runtime
 }
 
 // Prepared is a step ready to start.
@@ -137,7 +139,10 @@ func Prepare(s Step) (*Prepared, error) {
 		}
 	}
 	ei.Outputs.OutputFile = p.OutputFile
-	dirs := []string{s.WorkDir}
+	var dirs []string
+	if !s.WorkDirMade {
+		dirs = append(dirs, s.WorkDir)
+	}
 	if d := s.Component.OutputDefinitions; d != nil {
 		if len(d.Parameters) > 0 {
 			ei.Outputs.Parameters = map[string]outputParameter{}

@@ -147,23 +147,24 @@ func (b *bench) containerBench(ctx context.Context, c containerCase) (*result, e
 	r.Info = append(r.Info,
 		fmt.Sprintf("median per step: weir wall %s, baseline %s; task duration_ms %s; outside the run (process start, store open, validation, summary) %s in total",
 			ms(median(r.Weir)/n), ms(median(r.Base)/n), ms(median(r.TaskSum)/n), ms(diffMedian(r.Weir, r.Internal))))
-	r.Info = append(r.Info, fmt.Sprintf("filesystem probe: creating a step's attempt directory and log file the way weir laid them out in the warm-up run (e.g. %s) costs %s per step here (median; x%d steps = %s, %.0f%% of the median weir wall time)",
-		filepath.Join(layout[0], "log"), ms(median(probes)/n), c.steps, ms(median(probes)), 100*float64(median(probes))/float64(median(r.Weir))))
+	r.Info = append(r.Info, fmt.Sprintf("filesystem probe: creating a step's work directory and log file the way weir laid them out in the warm-up run (e.g. %s and %s) costs %s per step here (median; x%d steps = %s, %.0f%% of the median weir wall time; weir itself reuses the work directories that steps leave empty)",
+		strings.TrimSuffix(layout[0], ".log"), layout[0], ms(median(probes)/n), c.steps, ms(median(probes)), 100*float64(median(probes))/float64(median(r.Weir))))
 	return r, nil
 }
 
-// attemptDirs returns, for every step of a run, the directory holding its
-// log, relative to WEIR_HOME, with the run id replaced by "RUN": the layout
-// fsProbe reproduces.
+// attemptDirs returns, for every step of a run, its log file, relative to
+// WEIR_HOME, with the run id replaced by "RUN": the layout fsProbe
+// reproduces. The attempt's work directory is the log's path without
+// ".log".
 func attemptDirs(w *weirRun) ([]string, error) {
 	var dirs []string
 	for _, t := range w.Summary.Tasks {
 		if !t.step() {
 			continue
 		}
-		rel, err := filepath.Rel(w.Home, filepath.Dir(t.Log))
-		if err != nil || t.Log == "" || strings.HasPrefix(rel, "..") {
-			return nil, fmt.Errorf("task %s: its log %q is not under WEIR_HOME %s", t.Name, t.Log, w.Home)
+		rel, err := filepath.Rel(w.Home, t.Log)
+		if err != nil || t.Log == "" || strings.HasPrefix(rel, "..") || !strings.HasSuffix(rel, ".log") {
+			return nil, fmt.Errorf("task %s: its log %q is not a .log file under WEIR_HOME %s", t.Name, t.Log, w.Home)
 		}
 		parts := strings.Split(rel, string(filepath.Separator))
 		for i, p := range parts {
@@ -179,9 +180,10 @@ func attemptDirs(w *weirRun) ([]string, error) {
 	return dirs, nil
 }
 
-// fsProbe creates under root, for each relative directory, the directory
-// and an empty log file in it (what weir creates for each attempt, see
-// attemptDirs), and returns the elapsed time. It leaves them there: they go
+// fsProbe creates under root, for each relative log path, the work
+// directory beside it and the empty log file (what weir creates for an
+// attempt when it has no empty work directory to reuse, see attemptDirs),
+// and returns the elapsed time. It leaves them there: they go
 // with the bench's directory at the end. Deleting them here would slow the
 // next weir runs on some filesystems (ext4 without a journal does not reuse
 // an inode freed in the last few minutes, and every new file then scans
@@ -189,11 +191,11 @@ func attemptDirs(w *weirRun) ([]string, error) {
 func fsProbe(root string, dirs []string) (time.Duration, error) {
 	start := time.Now()
 	for _, rel := range dirs {
-		dir := filepath.Join(root, rel)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		logPath := filepath.Join(root, rel)
+		if err := os.MkdirAll(strings.TrimSuffix(logPath, ".log"), 0o755); err != nil {
 			return 0, err
 		}
-		f, err := os.OpenFile(filepath.Join(dir, "log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		f, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 		if err != nil {
 			return 0, err
 		}
