@@ -203,7 +203,7 @@ var ErrDetached = errors.New("stopped driving the run; it resumes when driven ag
 // (as does a cancel request stored with the run); canceling ctx only stops
 // driving it (ErrDetached), as a server does when it shuts down.
 func (e *Engine) Drive(ctx context.Context, runID string, cancel <-chan struct{}) (*run.Run, error) {
-	_, r, err := e.drive(ctx, runID, cancel)
+	_, r, err := e.drive(ctx, runID, cancel, false)
 	return r, err
 }
 
@@ -211,14 +211,17 @@ func (e *Engine) Drive(ctx context.Context, runID string, cancel <-chan struct{}
 // once it ended, as Store.Snapshot would read it back (taken from the
 // engine's memory instead, which saves reading a large run back).
 func (e *Engine) ExecuteSnapshot(ctx context.Context, runID string) (*run.Snapshot, error) {
-	x, _, err := e.drive(context.WithoutCancel(ctx), runID, ctx.Done())
+	x, _, err := e.drive(context.WithoutCancel(ctx), runID, ctx.Done(), true)
 	if err != nil {
 		return nil, err
+	}
+	if x.final != nil {
+		return x.final, nil
 	}
 	return x.snapshot(), nil
 }
 
-func (e *Engine) drive(ctx context.Context, runID string, cancel <-chan struct{}) (*execution, *run.Run, error) {
+func (e *Engine) drive(ctx context.Context, runID string, cancel <-chan struct{}, wantSnapshot bool) (*execution, *run.Run, error) {
 	detach := ctx.Done()
 	work := context.WithoutCancel(ctx)
 	snap, err := e.store.Snapshot(work, runID)
@@ -246,6 +249,7 @@ func (e *Engine) drive(ctx context.Context, runID string, cancel <-chan struct{}
 		done:        make(chan struct{}),
 		parallelism: e.cfg.Parallelism,
 		log:         e.log.With(slog.String("run_id", snap.Run.ID)),
+		wantFinal:   wantSnapshot,
 	}
 	defer close(x.done)
 	if p := snap.Run.Options.Parallelism; p > 0 {
@@ -288,6 +292,10 @@ type execution struct {
 	done        chan struct{}
 	// workDirs lends ended attempts' empty work directories to new ones.
 	workDirs workDirs
+	// wantFinal asks for final, the snapshot of the run as it ended,
+	// taken while its last changes are written to the store.
+	wantFinal bool
+	final     *run.Snapshot
 }
 
 func (x *execution) unrouteAll() {
@@ -396,11 +404,28 @@ func (x *execution) completions(ctx context.Context, first string) error {
 // commit persists a round's changes, then tells observers. The round that
 // ends the run also writes everything still in the journal to the store.
 func (x *execution) commit(ctx context.Context, ch *run.Changes, events []Event) error {
-	if err := x.persist.commit(ctx, ch, x.st.run.Phase.Terminal()); err != nil {
-		return fmt.Errorf("run %s: persist: %w", x.st.run.ID, err)
-	}
+	final := x.st.run.Phase.Terminal()
 	x.artifacts = append(x.artifacts, ch.NewArtifacts...)
 	x.events = append(x.events, ch.Events...)
+	var snapped chan struct{}
+	if final && x.wantFinal {
+		// The round that ends the run waits for the store writer to take
+		// everything in the journal; meanwhile the snapshot is taken from
+		// memory, which nothing changes until that wait is over.
+		snapped = make(chan struct{})
+		go func() {
+			defer close(snapped)
+			x.final = x.snapshot()
+		}()
+	}
+	err := x.persist.commit(ctx, ch, final)
+	if snapped != nil {
+		<-snapped
+	}
+	if err != nil {
+		x.final = nil
+		return fmt.Errorf("run %s: persist: %w", x.st.run.ID, err)
+	}
 	if x.e.cfg.Observe != nil {
 		for _, ev := range events {
 			x.e.cfg.Observe(ev)
