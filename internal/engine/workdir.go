@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -54,7 +56,7 @@ func (w *workDirs) take(dir string) bool {
 		cand := w.spare[n-1]
 		w.spare = w.spare[:n-1]
 		w.mu.Unlock()
-		if empty, err := emptyDir(cand); err != nil || !empty {
+		if ok, err := reusableDir(cand); err != nil || !ok {
 			continue // kept as it is, with what the step left there
 		}
 		if err := os.Rename(cand, dir); err == nil {
@@ -63,13 +65,53 @@ func (w *workDirs) take(dir string) bool {
 	}
 }
 
+// workDirMode is the mode work directories are created with (launch
+// creates them with 0755, less the umask), or 0 when the umask cannot be
+// read, in which case no directory is reused.
+var workDirMode = sync.OnceValue(func() uint32 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Umask:"); ok {
+			mask, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32)
+			if err != nil {
+				return 0
+			}
+			return 0o755 &^ uint32(mask)
+		}
+	}
+	return 0
+})
+
+// reusableDir reports whether directory dir is as a new work directory
+// would be: empty, owned by this process's user and with the mode it was
+// created with (a step may have changed its permissions on the way out).
+func reusableDir(dir string) (bool, error) {
+	return checkDir(dir, true)
+}
+
 // emptyDir reports whether directory dir has no entries.
 func emptyDir(dir string) (bool, error) {
+	return checkDir(dir, false)
+}
+
+func checkDir(dir string, fresh bool) (bool, error) {
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return false, fmt.Errorf("open %s: %w", dir, err)
 	}
 	defer unix.Close(fd)
+	if fresh {
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			return false, fmt.Errorf("stat %s: %w", dir, err)
+		}
+		if mode := workDirMode(); mode == 0 || st.Mode&0o7777 != mode || int(st.Uid) != os.Geteuid() {
+			return false, nil
+		}
+	}
 	var buf [1024]byte
 	for {
 		n, err := unix.ReadDirent(fd, buf[:])

@@ -56,6 +56,15 @@ func TestWorkDirsReuseOnlyEmpty(t *testing.T) {
 	if w.take(filepath.Join(root, "e.1")) {
 		t.Fatal("a missing spare directory was handed out")
 	}
+	// Nor is one whose permissions the step changed.
+	locked := mk("f.1")
+	if err := os.Chmod(locked, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	w.give(locked)
+	if w.take(filepath.Join(root, "g.1")) {
+		t.Fatal("a directory whose mode a step changed was handed out")
+	}
 	for range maxSpareDirs + 5 {
 		w.give(empty)
 	}
