@@ -89,28 +89,17 @@ var workDirMode = sync.OnceValue(func() uint32 {
 // would be: empty, owned by this process's user and with the mode it was
 // created with (a step may have changed its permissions on the way out).
 func reusableDir(dir string) (bool, error) {
-	return checkDir(dir, true)
-}
-
-// emptyDir reports whether directory dir has no entries.
-func emptyDir(dir string) (bool, error) {
-	return checkDir(dir, false)
-}
-
-func checkDir(dir string, fresh bool) (bool, error) {
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return false, fmt.Errorf("open %s: %w", dir, err)
 	}
 	defer unix.Close(fd)
-	if fresh {
-		var st unix.Stat_t
-		if err := unix.Fstat(fd, &st); err != nil {
-			return false, fmt.Errorf("stat %s: %w", dir, err)
-		}
-		if mode := workDirMode(); mode == 0 || st.Mode&0o7777 != mode || int(st.Uid) != os.Geteuid() {
-			return false, nil
-		}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return false, fmt.Errorf("stat %s: %w", dir, err)
+	}
+	if mode := workDirMode(); mode == 0 || st.Mode&0o7777 != mode || int(st.Uid) != os.Geteuid() {
+		return false, nil
 	}
 	var buf [1024]byte
 	for {

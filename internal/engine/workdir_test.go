@@ -73,18 +73,21 @@ func TestWorkDirsReuseOnlyEmpty(t *testing.T) {
 	}
 }
 
-func TestEmptyDir(t *testing.T) {
-	d := t.TempDir()
-	if empty, err := emptyDir(d); err != nil || !empty {
-		t.Fatalf("new directory: %v, %v", empty, err)
+func TestReusableDir(t *testing.T) {
+	d := filepath.Join(t.TempDir(), "w")
+	if err := os.Mkdir(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := reusableDir(d); err != nil || !ok {
+		t.Fatalf("new directory: %v, %v", ok, err)
 	}
 	if err := os.Mkdir(filepath.Join(d, "sub"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if empty, err := emptyDir(d); err != nil || empty {
-		t.Fatalf("with a subdirectory: %v, %v", empty, err)
+	if ok, err := reusableDir(d); err != nil || ok {
+		t.Fatalf("with a subdirectory: %v, %v", ok, err)
 	}
-	if _, err := emptyDir(filepath.Join(d, "nope")); err == nil {
+	if _, err := reusableDir(filepath.Join(d, "nope")); err == nil {
 		t.Fatal("a missing directory has no error")
 	}
 }
@@ -102,8 +105,8 @@ func TestSequentialStepsShareAWorkDir(t *testing.T) {
 		if _, err := os.Stat(s.Dir); err != nil {
 			t.Errorf("attempt %s started without its work directory: %v", s.AttemptID, err)
 		}
-		if empty, _ := emptyDir(s.Dir); !empty {
-			t.Errorf("attempt %s: work directory %s not empty", s.AttemptID, s.Dir)
+		if ok, _ := reusableDir(s.Dir); !ok {
+			t.Errorf("attempt %s: work directory %s not empty, or not as a new one", s.AttemptID, s.Dir)
 		}
 		seen[s.Dir] = true
 	}
