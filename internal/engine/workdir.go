@@ -98,7 +98,7 @@ func reusableDir(dir string) (bool, error) {
 	if err := unix.Fstat(fd, &st); err != nil {
 		return false, fmt.Errorf("stat %s: %w", dir, err)
 	}
-	if mode := workDirMode(); mode == 0 || st.Mode&0o7777 != mode || int(st.Uid) != os.Geteuid() {
+	if mode := workDirMode(); mode == 0 || uint32(st.Mode)&0o7777 != mode || int(st.Uid) != os.Geteuid() {
 		return false, nil
 	}
 	var buf [1024]byte
