@@ -23,36 +23,40 @@ const fsTopDirFlag = 0x00020000
 // It returns errors.ErrUnsupported on filesystems without the flag
 // (tmpfs, xfs, btrfs, ...), where nothing needs doing.
 func markHierarchyTop(dir string) error {
+	return withDirFlags(dir, func(fd int, flags uint32) error {
+		if flags&fsTopDirFlag != 0 {
+			return nil
+		}
+		return unix.IoctlSetPointerInt(fd, unix.FS_IOC_SETFLAGS, int(flags|fsTopDirFlag))
+	})
+}
+
+// hierarchyTop reports whether dir carries the flag markHierarchyTop sets.
+func hierarchyTop(dir string) (top bool, err error) {
+	err = withDirFlags(dir, func(_ int, flags uint32) error {
+		top = flags&fsTopDirFlag != 0
+		return nil
+	})
+	return top, err
+}
+
+// withDirFlags opens directory dir, reads its inode flags and calls f with
+// the descriptor and the flags; errors of a filesystem without them come
+// back as errors.ErrUnsupported.
+func withDirFlags(dir string, f func(fd int, flags uint32) error) error {
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("mark %s: %w", dir, err)
 	}
 	defer unix.Close(fd)
 	flags, err := unix.IoctlGetUint32(fd, unix.FS_IOC_GETFLAGS)
+	if err == nil {
+		err = f(fd, flags)
+	}
 	if err != nil {
-		return unsupportedFlags(dir, err)
-	}
-	if flags&fsTopDirFlag != 0 {
-		return nil
-	}
-	if err := unix.IoctlSetPointerInt(fd, unix.FS_IOC_SETFLAGS, int(flags|fsTopDirFlag)); err != nil {
 		return unsupportedFlags(dir, err)
 	}
 	return nil
-}
-
-// hierarchyTop reports whether dir carries the flag markHierarchyTop sets.
-func hierarchyTop(dir string) (bool, error) {
-	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return false, err
-	}
-	defer unix.Close(fd)
-	flags, err := unix.IoctlGetUint32(fd, unix.FS_IOC_GETFLAGS)
-	if err != nil {
-		return false, unsupportedFlags(dir, err)
-	}
-	return flags&fsTopDirFlag != 0, nil
 }
 
 // unsupportedFlags maps the errors of a filesystem without inode flags, or
