@@ -121,15 +121,13 @@ func mismatchPath(t reflect.Type, v any, path docPath) (docPath, bool) {
 			fields = jsonFields(t)
 		}
 		for _, k := range keys {
-			et := t
-			if fields != nil {
-				f, ok := fields[k]
-				if !ok {
-					continue
-				}
+			var et reflect.Type
+			if fields == nil {
+				et = t.Elem()
+			} else if f, ok := fields[k]; ok {
 				et = f.Type
 			} else {
-				et = t.Elem()
+				continue
 			}
 			if at, ok := mismatchPath(et, m[k], path.key(k)); ok {
 				return at, true
